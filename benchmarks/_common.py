@@ -1,0 +1,42 @@
+"""Shared helpers for the benchmark scripts (timing, memory, the water box)."""
+
+import os
+import resource
+import statistics
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+N2P2_DIR = Path(os.environ.get("NNP_REF_N2P2_DIR", REPO.parent / "shared" / "n2p2"))
+
+
+def water_box():
+    """The 1080-atom RPBE-D3 water box and its published potential (eV, Å)."""
+    import ase.units
+
+    from nnp_ref.io.n2p2 import read_data, read_potential
+
+    folder = N2P2_DIR / "H2O_RPBE-D3"
+    if not folder.is_dir():
+        sys.exit(f"n2p2 reference files not found in {folder} (set NNP_REF_N2P2_DIR)")
+    units = dict(length_unit=ase.units.Bohr, energy_unit=ase.units.Hartree)
+    atoms = read_data(folder / "input.data", **units)[0]
+    return atoms, read_potential(folder, **units)
+
+
+def median_time(fn, repeats=10, warmup=1):
+    """Median wall time of fn() in seconds after warm-up calls."""
+    for _ in range(warmup):
+        fn()
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return statistics.median(times)
+
+
+def peak_memory_mb():
+    """Peak resident memory of this process so far (MB)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0

@@ -1,0 +1,476 @@
+"""Full neighbour list for periodic, mixed-periodic and finite systems (cell list, Numba).
+
+Convention (ASE, ``ase.neighborlist.neighbor_list('ijSDd', ...)``)::
+
+    D_pc[p] = R_nc[j_p[p]] - R_nc[i_p[p]] + S_pc[p] @ cell_cc,   d_p = |D_pc|
+
+for every pair with ``d_p < cutoff``. The list is full (i->j and j->i both
+appear), contains every periodic image within the cutoff (an atom's own
+images too, never the pair (i, i, S=0)), and is sorted by the central atom
+``i_p``: the pairs of atom i are ``offsets_n1[i]:offsets_n1[i+1]``. ``S_pc``
+refers to the positions as given (they need not lie inside the cell), and
+is zero along non-periodic directions.
+
+Algorithm (a cell list, O(N) for a fixed density and cutoff rc):
+
+1. *Search basis.* Rows of ``basis_cc`` are the cell vectors along periodic
+   directions; a non-periodic row, whose cell vector may be zero or
+   anything, is replaced by an orthonormal vector of the complement of the
+   periodic ones (from an SVD). Fractional coordinates ``f = R @ inv(basis)``
+   are then fractions of a cell vector along periodic directions and plain
+   lengths (Å) along non-periodic ones.
+2. *Bins.* Along periodic direction a the lattice planes are
+   ``L_a = V / |b x c|`` apart, so two atoms closer than rc differ by at
+   most ``rc / L_a`` in ``f_a``. With ``nb_a = max(1, floor(L_a / rc))``
+   bins (bin width >= rc) a neighbour lies at most
+   ``n_a = ceil(rc * nb_a / L_a)`` bins away; ``n_a > 1`` when rc exceeds
+   the cell, and then the same bin is visited several times, once per
+   image. Along a non-periodic direction the bins span the atoms' extent
+   (width >= rc, ``n_a = 1``), without wrapping. An atom's bin is
+   ``b = floor(f_a * nb_a)``; floor division splits it into a bin inside
+   the cell and an image shift, ``b = bin + nb_a * shift``, and the search
+   runs on the wrapped positions ``R - shift @ cell``.
+3. *Search.* Each bin offset ``-n_a..n_a`` around a home bin names a bin
+   inside the cell plus a lattice translation ``k`` (floor division again);
+   this stencil depends only on the home bin (it is rebuilt when the bin
+   changes from one atom to the next). The atoms j of a stencil bin,
+   translated by ``k @ cell``, are tested against rc:
+   ``D = Rw_j + k @ cell - Rw_i``, and back in the original positions the
+   shift is ``S = k - shift_j + shift_i``. Each image of each atom
+   within rc lies in exactly one visited bin, so every pair is found once.
+   A cap on the number of bins (memory for sparse or spread-out systems)
+   only widens the bins; ``n_a`` follows from the widened bins.
+4. *Two passes.* The search runs once to count pairs per atom (a branch-free
+   loop), then again to fill arrays of the exact size (per bin: select the
+   hits branch-free, then write them). Atoms are visited in
+   order, so pairs come sorted by ``i``; within one atom the order is that
+   of the stencil, then of atom index (deterministic).
+
+The validation (finite input, positive cutoff, non-singular periodic cell,
+and overlapping atoms, read off the finished list) lives in the Python
+layer, which also converts the inputs to contiguous float64/int64 arrays so
+each kernel compiles once.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from numba import njit
+
+OVERLAP_TOLERANCE = 1e-6  # Å: two atoms (or images) closer than this are an error
+SINGULAR_TOLERANCE = 1e-10  # smallest / largest singular value of the periodic cell vectors
+
+
+@dataclass(frozen=True)
+class NeighbourList:
+    """Flat full neighbour list, sorted by central atom (p pairs, n atoms).
+
+    Attributes:
+        i_p: (p,) int64, central atom of each pair.
+        j_p: (p,) int64, neighbour atom of each pair.
+        S_pc: (p, 3) int64, cell shifts, ``D = R[j] - R[i] + S @ cell``.
+        D_pc: (p, 3) float64, distance vectors from i to the image of j (Å).
+        d_p: (p,) float64, distances ``|D_pc|`` (Å), all below the cutoff.
+        offsets_n1: (n+1,) int64, pairs of atom i are ``offsets_n1[i]:offsets_n1[i+1]``.
+    """
+
+    i_p: np.ndarray
+    j_p: np.ndarray
+    S_pc: np.ndarray
+    D_pc: np.ndarray
+    d_p: np.ndarray
+    offsets_n1: np.ndarray
+
+
+# ---------------------------------------------------------------------------------------------
+# Numba kernels
+# ---------------------------------------------------------------------------------------------
+
+
+@njit(cache=True)
+def _assign_bins(f_nc, origin_c, scale_c, nbins_c, periodic_c):
+    """Bin of every atom inside the cell, and the image shift that brings it there.
+
+    ``x = (f_a - origin_a) * scale_a``, ``b = floor(x)``. Periodic direction:
+    ``shift_a = b // nb_a`` (floor division) and ``bin_a = b - nb_a * shift_a``
+    in ``[0, nb_a)``. Non-periodic direction: ``bin_a = clip(b, 0, nb_a - 1)``,
+    ``shift_a = 0``. Returns ``bin_nc`` and ``shift_nc`` (int64, (n, 3)).
+    """
+    n = f_nc.shape[0]
+    bin_nc = np.empty((n, 3), dtype=np.int64)
+    shift_nc = np.zeros((n, 3), dtype=np.int64)
+    for i in range(n):
+        for a in range(3):
+            b = np.int64(np.floor((f_nc[i, a] - origin_c[a]) * scale_c[a]))
+            if periodic_c[a]:
+                shift_nc[i, a] = b // nbins_c[a]
+                bin_nc[i, a] = b - shift_nc[i, a] * nbins_c[a]
+            else:
+                bin_nc[i, a] = min(max(b, 0), nbins_c[a] - 1)
+    return bin_nc, shift_nc
+
+
+@njit(cache=True)
+def _sort_into_bins(bin_nc, nbins_c):
+    """Counting sort of the atoms by flat bin index ``(bx * nby + by) * nbz + bz``.
+
+    Returns ``order_n`` (atom indices grouped by bin, ascending within a bin)
+    and ``start_b1`` (atoms of bin b are ``order_n[start_b1[b]:start_b1[b+1]]``).
+    """
+    n = bin_nc.shape[0]
+    n_bins = nbins_c[0] * nbins_c[1] * nbins_c[2]
+    bin_n = (bin_nc[:, 0] * nbins_c[1] + bin_nc[:, 1]) * nbins_c[2] + bin_nc[:, 2]
+    start_b1 = np.zeros(n_bins + 1, dtype=np.int64)
+    for i in range(n):
+        start_b1[bin_n[i] + 1] += 1
+    for b in range(n_bins):
+        start_b1[b + 1] += start_b1[b]
+    next_b = start_b1[:-1].copy()
+    order_n = np.empty(n, dtype=np.int64)
+    for i in range(n):
+        order_n[next_b[bin_n[i]]] = i
+        next_b[bin_n[i]] += 1
+    return order_n, start_b1
+
+
+@njit(cache=True)
+def _stencil(bin_c, nbins_c, reach_c, periodic_c, stencil_m4):
+    """Bins to search around home bin ``bin_c``, with the lattice translation of each visit.
+
+    For offset ``d_a in [-reach_a, reach_a]`` the unwrapped bin
+    ``c_a = bin_a + d_a`` is split by floor division into a bin inside the
+    cell and a translation ``k_a = c_a // nb_a``. Along a non-periodic
+    direction ``k_a = 0`` and bins outside ``[0, nb_a)`` are skipped. Writes
+    rows ``(flat bin, kx, ky, kz)`` into ``stencil_m4`` in the order of the
+    loops over ``dx, dy, dz`` and returns their number.
+    """
+    nby, nbz = nbins_c[1], nbins_c[2]
+    c_3 = np.empty(3, dtype=np.int64)
+    k_3 = np.zeros(3, dtype=np.int64)
+    m = 0
+    for dx in range(-reach_c[0], reach_c[0] + 1):
+        for dy in range(-reach_c[1], reach_c[1] + 1):
+            for dz in range(-reach_c[2], reach_c[2] + 1):
+                c_3[0] = bin_c[0] + dx
+                c_3[1] = bin_c[1] + dy
+                c_3[2] = bin_c[2] + dz
+                inside = True
+                for a in range(3):
+                    if periodic_c[a]:
+                        k_3[a] = c_3[a] // nbins_c[a]
+                        c_3[a] -= k_3[a] * nbins_c[a]
+                    else:
+                        inside = inside and 0 <= c_3[a] < nbins_c[a]
+                if inside:
+                    stencil_m4[m, 0] = (c_3[0] * nby + c_3[1]) * nbz + c_3[2]
+                    stencil_m4[m, 1:] = k_3
+                    m += 1
+    return m
+
+
+@njit(cache=True)
+def _same_bin(bin_nc, i, j):
+    """True if atoms i and j lie in the same bin (then they share the stencil)."""
+    return (
+        bin_nc[i, 0] == bin_nc[j, 0]
+        and bin_nc[i, 1] == bin_nc[j, 1]
+        and bin_nc[i, 2] == bin_nc[j, 2]
+    )
+
+
+@njit(cache=True)
+def _count_pairs(Rw_nc, basis_cc, bin_nc, nbins_c, reach_c, periodic_c, Rs_cn, start_b1, cutoff):
+    """Number of pairs per atom: images j + k @ cell with ``|Rw_j + k @ cell - Rw_i| < cutoff``.
+
+    ``Rw_nc`` are the wrapped positions, ``Rs_cn`` the same sorted by bin
+    (x, y, z rows, so the inner loop is a plain vectorisable sum). The atom
+    itself (zero offset, k = 0) is counted by the loop and subtracted.
+    """
+    n = Rw_nc.shape[0]
+    cut2 = cutoff * cutoff
+    count_n = np.zeros(n, dtype=np.int64)
+    stencil_m4 = np.empty(((2 * reach_c + 1).prod(), 4), dtype=np.int64)
+    m = 0
+    for i in range(n):
+        if i == 0 or not _same_bin(bin_nc, i, i - 1):
+            m = _stencil(bin_nc[i], nbins_c, reach_c, periodic_c, stencil_m4)
+        count = -1  # the pair (i, i, S=0)
+        for s in range(m):
+            c, kx, ky, kz = stencil_m4[s]
+            # T = k @ cell - Rw_i, so that D = Rw_j + T
+            Tx = kx * basis_cc[0, 0] + ky * basis_cc[1, 0] + kz * basis_cc[2, 0] - Rw_nc[i, 0]
+            Ty = kx * basis_cc[0, 1] + ky * basis_cc[1, 1] + kz * basis_cc[2, 1] - Rw_nc[i, 1]
+            Tz = kx * basis_cc[0, 2] + ky * basis_cc[1, 2] + kz * basis_cc[2, 2] - Rw_nc[i, 2]
+            for q in range(start_b1[c], start_b1[c + 1]):
+                Dx = Rs_cn[0, q] + Tx
+                Dy = Rs_cn[1, q] + Ty
+                Dz = Rs_cn[2, q] + Tz
+                count += Dx * Dx + Dy * Dy + Dz * Dz < cut2
+        count_n[i] = count
+    return count_n
+
+
+@njit(cache=True)
+def _fill_pairs(
+    Rw_nc,
+    basis_cc,
+    bin_nc,
+    nbins_c,
+    reach_c,
+    periodic_c,
+    Rs_cn,
+    start_b1,
+    cutoff,
+    order_n,
+    shift_nc,
+    offsets_n1,
+):
+    """Pair arrays ``i_p, j_p, S_pc, D_pc, d_p`` in the order of ``_count_pairs``.
+
+    Same search as ``_count_pairs``; the pairs of atom i are written from
+    ``offsets_n1[i]`` on. ``D = Rw_j + k @ cell - Rw_i`` and, back in the
+    original positions ``R = Rw + shift @ cell``, ``S = k - shift_j + shift_i``.
+    """
+    n = Rw_nc.shape[0]
+    cut2 = cutoff * cutoff
+    n_pairs = offsets_n1[n]
+    i_p = np.empty(n_pairs, dtype=np.int64)
+    j_p = np.empty(n_pairs, dtype=np.int64)
+    S_pc = np.empty((n_pairs, 3), dtype=np.int64)
+    D_pc = np.empty((n_pairs, 3))
+    d_p = np.empty(n_pairs)
+    stencil_m4 = np.empty(((2 * reach_c + 1).prod(), 4), dtype=np.int64)
+    hit_h = np.empty(np.diff(start_b1).max(), dtype=np.int64)  # candidates of one bin in range
+    m = 0
+    for i in range(n):
+        if i == 0 or not _same_bin(bin_nc, i, i - 1):
+            m = _stencil(bin_nc[i], nbins_c, reach_c, periodic_c, stencil_m4)
+        p = offsets_n1[i]
+        for s in range(m):
+            c, kx, ky, kz = stencil_m4[s]
+            Tx = kx * basis_cc[0, 0] + ky * basis_cc[1, 0] + kz * basis_cc[2, 0] - Rw_nc[i, 0]
+            Ty = kx * basis_cc[0, 1] + ky * basis_cc[1, 1] + kz * basis_cc[2, 1] - Rw_nc[i, 1]
+            Tz = kx * basis_cc[0, 2] + ky * basis_cc[1, 2] + kz * basis_cc[2, 2] - Rw_nc[i, 2]
+            home = kx == 0 and ky == 0 and kz == 0
+            # select the candidates within the cutoff without branching, then write them
+            n_hit = 0
+            for q in range(start_b1[c], start_b1[c + 1]):
+                Dx = Rs_cn[0, q] + Tx
+                Dy = Rs_cn[1, q] + Ty
+                Dz = Rs_cn[2, q] + Tz
+                hit_h[n_hit] = q
+                n_hit += Dx * Dx + Dy * Dy + Dz * Dz < cut2
+            for h in range(n_hit):
+                q = hit_h[h]
+                j = order_n[q]
+                if home and j == i:
+                    continue
+                if p == offsets_n1[i + 1]:
+                    raise RuntimeError("neighbour list: pair count and fill passes disagree")
+                Dx = Rs_cn[0, q] + Tx
+                Dy = Rs_cn[1, q] + Ty
+                Dz = Rs_cn[2, q] + Tz
+                i_p[p] = i
+                j_p[p] = j
+                S_pc[p, 0] = kx - shift_nc[j, 0] + shift_nc[i, 0]
+                S_pc[p, 1] = ky - shift_nc[j, 1] + shift_nc[i, 1]
+                S_pc[p, 2] = kz - shift_nc[j, 2] + shift_nc[i, 2]
+                D_pc[p, 0] = Dx
+                D_pc[p, 1] = Dy
+                D_pc[p, 2] = Dz
+                d_p[p] = np.sqrt(Dx * Dx + Dy * Dy + Dz * Dz)
+                p += 1
+    return i_p, j_p, S_pc, D_pc, d_p
+
+
+# ---------------------------------------------------------------------------------------------
+# Python layer: validation, search basis, bin grid
+# ---------------------------------------------------------------------------------------------
+
+
+def _empty(n):
+    """The neighbour list of n atoms without any pair."""
+    return NeighbourList(
+        i_p=np.zeros(0, dtype=np.int64),
+        j_p=np.zeros(0, dtype=np.int64),
+        S_pc=np.zeros((0, 3), dtype=np.int64),
+        D_pc=np.zeros((0, 3)),
+        d_p=np.zeros(0),
+        offsets_n1=np.zeros(n + 1, dtype=np.int64),
+    )
+
+
+def _search_basis(cell_cc, pbc_c):
+    """Periodic cell vectors plus an orthonormal complement, and the plane spacings.
+
+    Returns ``basis_cc`` (rows: cell vectors along periodic directions,
+    orthonormal vectors perpendicular to all of them along non-periodic ones),
+    its inverse (``f = R @ inverse``) and ``spacing_c`` (``L_a = V / |b x c|``
+    for periodic a, 1 otherwise).
+    Raises ``ValueError`` if a periodic cell vector is zero or the periodic
+    vectors are (numerically) linearly dependent.
+    """
+    periodic = np.flatnonzero(pbc_c)
+    basis_cc = np.eye(3)
+    if len(periodic) > 0:
+        P_kc = cell_cc[periodic]
+        for a in periodic:
+            if not np.any(cell_cc[a]):
+                raise ValueError(
+                    f"singular cell: cell vector {a} is zero along a periodic direction"
+                )
+        # singular values: rank test; rows of vt beyond k span the orthogonal complement
+        _, sigma_k, vt = np.linalg.svd(P_kc)
+        if sigma_k[-1] <= SINGULAR_TOLERANCE * sigma_k[0]:
+            raise ValueError(
+                f"singular cell: the periodic cell vectors {P_kc.tolist()} (directions "
+                f"{periodic.tolist()}) are linearly dependent (zero volume / plane spacing)"
+            )
+        basis_cc[~pbc_c] = vt[len(periodic) :]
+        basis_cc[periodic] = P_kc
+    # columns of the inverse are the dual vectors, 1 / |dual_a| = V / |b x c| (1 if not periodic)
+    inverse_cc = np.linalg.inv(basis_cc)
+    spacing_c = 1.0 / np.linalg.norm(inverse_cc, axis=0)
+    return basis_cc, inverse_cc, spacing_c
+
+
+def _bin_grid(f_nc, spacing_c, pbc_c, radius, max_bins):
+    """Bins per direction, bin origin and scale (bins per unit of f), and search reach.
+
+    Periodic: ``nb_a = max(1, floor(L_a / radius))``, origin 0, scale ``nb_a``,
+    reach ``ceil(radius * nb_a / L_a)``. Non-periodic: the bins span the
+    atoms' extent E_a, ``nb_a = max(1, floor(E_a / radius))``, reach 1 (0 for
+    one bin). While there are more than ``max_bins`` bins, the largest count
+    is halved (wider bins, still correct).
+    """
+    nbins = [1, 1, 1]
+    origin_c = np.zeros(3)
+    extent_c = np.zeros(3)
+    for a in range(3):
+        if pbc_c[a]:
+            length = spacing_c[a]
+        else:
+            origin_c[a] = f_nc[:, a].min()
+            extent_c[a] = f_nc[:, a].max() - origin_c[a]
+            length = extent_c[a]
+        nbins[a] = max(1, min(int(length / radius), max_bins))
+    while math.prod(nbins) > max_bins:
+        a = nbins.index(max(nbins))
+        nbins[a] = max(1, nbins[a] // 2)
+    scale_c = np.zeros(3)
+    reach_c = np.zeros(3, dtype=np.int64)
+    for a in range(3):
+        if pbc_c[a]:
+            scale_c[a] = nbins[a]
+            reach_c[a] = math.ceil(radius * nbins[a] / spacing_c[a])
+        elif nbins[a] > 1:
+            scale_c[a] = nbins[a] / extent_c[a]
+            reach_c[a] = 1
+    return np.array(nbins, dtype=np.int64), origin_c, scale_c, reach_c
+
+
+def _check_short_lattice_vectors(cell_cc, pbc_c):
+    """Raise if every atom overlaps its own image ``S @ cell``, ``S_a in {-1, 0, 1}``.
+
+    Checked before the search, whose cost grows with the number of images.
+    """
+    S_kc = (np.array(list(np.ndindex(3, 3, 3))) - 1) * pbc_c  # 27 shifts, 0 if not periodic
+    short_k = (np.linalg.norm(S_kc @ cell_cc, axis=1) < OVERLAP_TOLERANCE) & S_kc.any(axis=1)
+    if short_k.any():
+        S_c = S_kc[np.argmax(short_k)]
+        raise ValueError(
+            f"atoms 0 and 0 (image with cell shift S={S_c.tolist()}) overlap: the lattice "
+            f"vector S @ cell is shorter than {OVERLAP_TOLERANCE:g} Å"
+        )
+
+
+def neighbour_list(R_nc, cell_cc, pbc_c, cutoff, *, check_overlap=True) -> NeighbourList:
+    """Full neighbour list of all pairs closer than ``cutoff``, in ASE's convention.
+
+    Args:
+        R_nc: (n, 3) positions (Å); need not be wrapped into the cell.
+        cell_cc: (3, 3) cell, rows are the cell vectors (Å). Rows along
+            non-periodic directions are ignored (they may be zero).
+        pbc_c: periodic boundary conditions, one bool or three.
+        cutoff: cutoff radius (Å), pairs with ``d < cutoff`` are listed.
+        check_overlap: raise ``ValueError`` if two atoms (or an atom and an
+            image) are closer than ``OVERLAP_TOLERANCE`` = 1e-6 Å.
+
+    Returns:
+        ``NeighbourList`` with ``D_pc = R_nc[j_p] - R_nc[i_p] + S_pc @ cell_cc``.
+    """
+    R_nc = np.ascontiguousarray(R_nc, dtype=np.float64)
+    cell_cc = np.ascontiguousarray(cell_cc, dtype=np.float64)
+    pbc_c = np.asarray(pbc_c, dtype=bool)
+    if R_nc.ndim != 2 or R_nc.shape[1] != 3:
+        if R_nc.size == 0:
+            R_nc = R_nc.reshape(0, 3)
+        else:
+            raise ValueError(f"positions must have shape (n, 3), got {R_nc.shape}")
+    if cell_cc.shape != (3, 3):
+        raise ValueError(f"cell must have shape (3, 3), got {cell_cc.shape}")
+    if pbc_c.shape not in ((), (3,)):
+        raise ValueError(f"pbc must be one bool or three, got shape {pbc_c.shape}")
+    pbc_c = np.array(np.broadcast_to(pbc_c, (3,)))  # a writable copy: one kernel signature
+    if not np.all(np.isfinite(R_nc)):
+        bad = np.flatnonzero(~np.all(np.isfinite(R_nc), axis=1))
+        raise ValueError(f"non-finite positions (atoms {bad[:10].tolist()})")
+    if not np.all(np.isfinite(cell_cc)):
+        raise ValueError(f"non-finite cell: {cell_cc.tolist()}")
+    cutoff = float(cutoff)
+    if not (np.isfinite(cutoff) and cutoff > 0.0):
+        raise ValueError(f"cutoff must be positive and finite, got {cutoff}")
+
+    basis_cc, inverse_cc, spacing_c = _search_basis(cell_cc, pbc_c)
+    n = len(R_nc)
+    if n == 0:
+        return _empty(0)
+
+    if check_overlap:
+        _check_short_lattice_vectors(cell_cc, pbc_c)
+    # search radius: also find overlaps when the cutoff is (absurdly) below the tolerance
+    radius = max(cutoff, OVERLAP_TOLERANCE) if check_overlap else cutoff
+    f_nc = R_nc @ inverse_cc  # fractional coordinates (Å along non-periodic directions)
+    nbins_c, origin_c, scale_c, reach_c = _bin_grid(
+        f_nc, spacing_c, pbc_c, radius, max_bins=max(1000, 4 * n)
+    )
+    bin_nc, shift_nc = _assign_bins(f_nc, origin_c, scale_c, nbins_c, pbc_c)
+    order_n, start_b1 = _sort_into_bins(bin_nc, nbins_c)
+    Rw_nc = R_nc - shift_nc @ basis_cc  # wrapped positions
+    Rs_cn = np.ascontiguousarray(Rw_nc[order_n].T)  # sorted by bin, x/y/z rows
+
+    search = (Rw_nc, basis_cc, bin_nc, nbins_c, reach_c, pbc_c, Rs_cn, start_b1, radius)
+    count_n = _count_pairs(*search)
+    offsets_n1 = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(count_n, out=offsets_n1[1:])
+    i_p, j_p, S_pc, D_pc, d_p = _fill_pairs(*search, order_n, shift_nc, offsets_n1)
+
+    if check_overlap and len(d_p) > 0 and d_p.min() < OVERLAP_TOLERANCE:
+        p = np.argmax(d_p < OVERLAP_TOLERANCE)
+        image = f" (image with cell shift S={S_pc[p].tolist()})" if S_pc[p].any() else ""
+        raise ValueError(
+            f"atoms {i_p[p]} and {j_p[p]}{image} overlap: distance {d_p[p]:.3g} Å is below "
+            f"{OVERLAP_TOLERANCE:g} Å"
+        )
+    if radius > cutoff:
+        keep_p = d_p < cutoff
+        count_n = np.bincount(i_p[keep_p], minlength=n)
+        np.cumsum(count_n, out=offsets_n1[1:])
+        i_p, j_p, S_pc, D_pc, d_p = (
+            i_p[keep_p],
+            j_p[keep_p],
+            S_pc[keep_p],
+            D_pc[keep_p],
+            d_p[keep_p],
+        )
+    return NeighbourList(i_p=i_p, j_p=j_p, S_pc=S_pc, D_pc=D_pc, d_p=d_p, offsets_n1=offsets_n1)
+
+
+def neighbour_list_atoms(atoms, cutoff, *, check_overlap=True) -> NeighbourList:
+    """``neighbour_list`` for an ``ase.Atoms`` (positions, cell and pbc taken from it)."""
+    return neighbour_list(
+        atoms.positions, atoms.cell.array, atoms.pbc, cutoff, check_overlap=check_overlap
+    )

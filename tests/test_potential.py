@@ -1,0 +1,196 @@
+"""HDNNP energies, forces and stress: finite differences, invariances, ASE, errors."""
+
+import numpy as np
+import pytest
+from ase import Atoms
+from ase.build import bulk
+from ase.optimize import BFGS
+
+from nnp_ref import NNPCalculator
+from nnp_ref import network as nn
+from nnp_ref.potential import ExtrapolationError, Potential, evaluate_atoms
+from nnp_ref.scaling import Scaling
+from nnp_ref.symmetry_functions import SymmetryFunctionSet
+from tests.test_symmetry_functions import random_structure, sf_sets_two_elements
+
+ELEMENTS = ("H", "O")
+
+
+def make_potential(mode="scalecenter", activations=("t", "t", "l"), hidden=(8, 6), seed=0):
+    sets = sf_sets_two_elements(rc=4.0, cutoff_type=2)
+    sfs = SymmetryFunctionSet(sets, ELEMENTS)
+    structures = [random_structure(s, n=10) for s in range(3)]
+    scalings = {}
+    for e, symbol in enumerate(ELEMENTS):
+        rows = [
+            sfs.compute_atoms(a, with_derivatives=False).G_ns[
+                np.array(a.get_chemical_symbols()) == symbol
+            ][:, : len(sets[symbol])]
+            for a in structures
+        ]
+        scalings[symbol] = Scaling.from_data(np.vstack(rows), mode=mode)
+    networks = {
+        symbol: nn.make_network(
+            len(sets[symbol]), hidden=hidden, activations=activations, seed=seed + e
+        )
+        for e, symbol in enumerate(ELEMENTS)
+    }
+    return Potential(
+        ELEMENTS,
+        sets,
+        networks,
+        scalings=scalings,
+        energy_offsets={"H": -13.6, "O": -432.1},
+        energy_scale=0.7,
+    )
+
+
+@pytest.fixture(scope="module")
+def potential():
+    return make_potential()
+
+
+def numerical_forces(potential, atoms, h=1e-5):
+    F = np.zeros((len(atoms), 3))
+    for k in range(len(atoms)):
+        for c in range(3):
+            E = []
+            for sign in (1, -1):
+                a = atoms.copy()
+                a.positions[k, c] += sign * h
+                E.append(evaluate_atoms(potential, a, forces=False, stress=False).energy)
+            F[k, c] = -(E[0] - E[1]) / (2 * h)
+    return F
+
+
+@pytest.mark.parametrize(
+    "seed,pbc", [(10, (True, True, True)), (11, (True, False, False)), (12, (False,) * 3)]
+)
+@pytest.mark.parametrize(
+    "mode,activations",
+    [
+        ("scalecenter", ("t", "t", "l")),
+        ("scalesigma", ("p", "s", "l")),
+        ("scale", ("g", "c", "l")),
+        ("center", ("S", "h", "l")),
+        ("none", ("t", "p", "l")),
+    ],
+)
+def test_forces_vs_finite_differences(seed, pbc, mode, activations):
+    potential = make_potential(mode=mode, activations=activations)
+    atoms = random_structure(seed, n=8, pbc=pbc)
+    result = evaluate_atoms(potential, atoms)
+    numeric = numerical_forces(potential, atoms)
+    assert np.abs(numeric).max() > 1e-3
+    np.testing.assert_allclose(result.forces_nc, numeric, rtol=0, atol=1e-7)
+
+
+def test_stress_vs_finite_strain(potential):
+    atoms = random_structure(13, n=10)
+    result = evaluate_atoms(potential, atoms)
+    h = 1e-6
+    numeric = np.zeros((3, 3))
+    for a in range(3):
+        for b in range(3):
+            E = []
+            for sign in (1, -1):
+                eps = np.eye(3)
+                eps[a, b] += sign * h
+                strained = atoms.copy()
+                strained.set_cell(atoms.cell.array @ eps, scale_atoms=False)
+                strained.positions = atoms.positions @ eps
+                E.append(evaluate_atoms(potential, strained, forces=False, stress=False).energy)
+            numeric[a, b] = (E[0] - E[1]) / (2 * h) / atoms.get_volume()
+    assert np.abs(numeric).max() > 1e-4
+    np.testing.assert_allclose(result.stress_cc, numeric, rtol=0, atol=1e-8)
+    np.testing.assert_allclose(result.stress_cc, result.stress_cc.T, atol=1e-12)
+
+
+def test_energy_extensive_and_invariant(potential):
+    atoms = random_structure(14, n=8)
+    E = evaluate_atoms(potential, atoms).energy
+    E_super = evaluate_atoms(potential, atoms.repeat((2, 1, 3))).energy
+    assert E_super == pytest.approx(6 * E, rel=1e-12)
+    moved = atoms.copy()
+    moved.rotate(123.0, (0.3, -1.0, 2.0), rotate_cell=True)
+    moved.translate((0.5, 1.5, -2.0))
+    assert evaluate_atoms(potential, moved).energy == pytest.approx(E, rel=1e-12)
+    order = np.random.default_rng(1).permutation(len(atoms))
+    permuted = evaluate_atoms(potential, atoms[order])
+    assert permuted.energy == pytest.approx(E, rel=1e-12)
+    np.testing.assert_allclose(
+        permuted.energies_n, evaluate_atoms(potential, atoms).energies_n[order], rtol=1e-12
+    )
+
+
+def test_forces_sum_to_zero_and_energies_sum(potential):
+    atoms = random_structure(15, n=12, pbc=(True, False, True))
+    result = evaluate_atoms(potential, atoms)
+    np.testing.assert_allclose(result.forces_nc.sum(axis=0), 0.0, atol=1e-11)
+    assert result.energies_n.sum() == pytest.approx(result.energy, rel=1e-14)
+    assert np.abs(result.forces_nc).max() > 1e-3
+
+
+def test_ase_calculator_numerical_forces_stress_and_bfgs(potential):
+    atoms = random_structure(16, n=8)
+    atoms.calc = NNPCalculator(potential)
+    F = atoms.get_forces()
+    F_num = atoms.calc.calculate_numerical_forces(atoms, d=1e-5)
+    np.testing.assert_allclose(F, F_num, rtol=0, atol=1e-7)
+    S = atoms.get_stress()
+    S_num = atoms.calc.calculate_numerical_stress(atoms, d=1e-6)
+    np.testing.assert_allclose(S, S_num, rtol=0, atol=1e-7)
+    assert atoms.get_potential_energies().sum() == pytest.approx(atoms.get_potential_energy())
+    E0 = atoms.get_potential_energy()
+    BFGS(atoms, logfile=None).run(fmax=0.05, steps=20)
+    assert atoms.get_potential_energy() < E0 - 1e-3
+
+
+def test_unknown_element(potential):
+    atoms = Atoms("HN", positions=[(0, 0, 0), (1, 0, 0)])
+    with pytest.raises(ValueError, match="unknown element.*'N'"):
+        evaluate_atoms(potential, atoms)
+
+
+def test_isolated_atom_warns_not_crashes(potential):
+    atoms = Atoms("HHO", positions=[(0, 0, 0), (0.9, 0, 0), (20, 0, 0)])
+    with pytest.warns(UserWarning, match="no neighbours"):
+        result = evaluate_atoms(potential, atoms)
+    assert np.isfinite(result.energy)
+    np.testing.assert_allclose(result.forces_nc[2], 0.0, atol=1e-14)
+
+
+def test_network_errors(potential):
+    sets = potential.symmetry_functions
+    nets = dict(potential.networks)
+    bad = nn.make_network(len(sets["H"]) + 1, hidden=(4,), activations=("t", "l"), seed=0)
+    with pytest.raises(ValueError, match="network of H"):
+        Potential(ELEMENTS, sets, {**nets, "H": bad}, scalings=potential.scalings)
+    nan_net = nn.make_network(len(sets["O"]), hidden=(4,), activations=("t", "l"), seed=0)
+    nan_net.weights[0][0, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN|finite"):
+        Potential(ELEMENTS, sets, {**nets, "O": nan_net}, scalings=potential.scalings)
+    with pytest.raises(ValueError, match="no network for element 'O'"):
+        Potential(ELEMENTS, sets, {"H": nets["H"]}, scalings=potential.scalings)
+
+
+def test_extrapolation_counted_and_raised():
+    potential = make_potential()
+    atoms = bulk("O", "sc", a=1.1) * (2, 2, 2)  # far denser than anything in training
+    result = evaluate_atoms(potential, atoms)
+    assert len(result.extrapolations) > 0
+    atom, s, G, lo, hi = result.extrapolations[0]
+    assert not lo <= G <= hi
+    atoms.calc = NNPCalculator(potential, extrapolation="raise")
+    with pytest.raises(ExtrapolationError, match="outside the training range"):
+        atoms.get_potential_energy()
+
+
+def test_constant_function_scaling_gives_no_nan():
+    potential = make_potential(mode="scalecenter")
+    sc = potential.scalings["H"]
+    G_max = sc.G_max.copy()
+    G_max[0] = sc.G_min[0]
+    potential.scalings["H"] = Scaling(sc.mode, sc.G_min, G_max, sc.G_mean, sc.G_sigma)
+    result = evaluate_atoms(potential, random_structure(17, n=8))
+    assert np.all(np.isfinite(result.forces_nc)) and np.isfinite(result.energy)

@@ -1,0 +1,282 @@
+"""Symmetry functions: reference values, finite differences, invariances, errors."""
+
+import math
+
+import numpy as np
+import pytest
+from ase import Atoms
+
+from nnp_ref.symmetry_functions import SymmetryFunction, SymmetryFunctionSet
+from tests.reference_sf import ref_descriptors
+
+RC = 4.0
+
+
+def sf_sets_two_elements(rc=RC, cutoff_type=1):
+    """A small H/O set with every exponential type and both lambdas."""
+    sets = {}
+    for c in ("H", "O"):
+        sfs = [
+            SymmetryFunction(2, c, ("H",), rc, eta=0.5, rs=0.0, cutoff_type=cutoff_type),
+            SymmetryFunction(2, c, ("O",), rc, eta=1.2, rs=1.1, cutoff_type=cutoff_type),
+            SymmetryFunction(12, c, (), rc, eta=0.3, rs=0.5, cutoff_type=cutoff_type),
+            SymmetryFunction(3, c, ("H", "O"), rc, eta=0.1, zeta=1.0, lam=1.0),
+            SymmetryFunction(3, c, ("O", "H"), rc, eta=0.05, zeta=2.0, lam=-1.0, rs=0.3),
+            SymmetryFunction(3, c, ("H", "H"), rc, eta=0.02, zeta=3.5, lam=1.0),
+            SymmetryFunction(9, c, ("O", "O"), rc, eta=0.07, zeta=4.0, lam=-1.0),
+            SymmetryFunction(9, c, ("H", "O"), rc, eta=0.01, zeta=1.0, lam=1.0, rs=0.2),
+            SymmetryFunction(13, c, (), rc, eta=0.04, zeta=2.0, lam=1.0),
+        ]
+        sets[c] = [
+            SymmetryFunction(**{**sf.__dict__, "cutoff_type": cutoff_type}) for sf in sfs
+        ]
+    return sets
+
+
+def random_structure(seed, n=12, pbc=(True, True, True), box=5.0, min_dist=0.9):
+    """Random H/O structure in a skewed cell with no two atoms too close."""
+    rng = np.random.default_rng(seed)
+    cell = np.diag([box, box * 1.1, box * 0.9]) + rng.uniform(-0.8, 0.8, (3, 3))
+    atoms = Atoms(cell=cell, pbc=pbc)
+    while len(atoms) < n:
+        trial = atoms.copy()
+        frac = rng.uniform(0, 1, 3)
+        trial.append("H" if rng.uniform() < 0.6 else "O")
+        trial.positions[-1] = frac @ cell
+        if len(trial) == 1 or min_image_distances(trial).min() > min_dist:
+            atoms = trial
+    return atoms
+
+
+def min_image_distances(atoms):
+    d = atoms.get_all_distances(mic=any(atoms.pbc))
+    d[np.diag_indices_from(d)] = np.inf
+    d_self = np.inf
+    if any(atoms.pbc):
+        cell = atoms.cell.array
+        for S in np.ndindex(3, 3, 3):
+            S = np.array(S) - 1
+            if np.any(S != 0) and np.all(atoms.pbc | (S == 0)):
+                d_self = min(d_self, np.linalg.norm(S @ cell))
+    return np.minimum(d, d_self)
+
+
+def dense_dG(desc, n):
+    """dG_{i s}/dR_{k c} as a dense (n, s, n, 3) array, from the sparse pieces."""
+    s = desc.G_ns.shape[1]
+    out = np.zeros((n, s, n, 3))
+    for p, (i, j) in enumerate(zip(desc.nl.i_p, desc.nl.j_p)):
+        out[i, :, j, :] += desc.dGdR_psc[p]
+    for i in range(n):
+        out[i, :, i, :] += desc.dGself_nsc[i]
+    return out
+
+
+STRUCTURES = [
+    (0, (True, True, True)),
+    (1, (True, False, True)),
+    (2, (False, False, False)),
+    (3, (True, True, True)),
+]
+
+
+@pytest.mark.parametrize("seed,pbc", STRUCTURES)
+@pytest.mark.parametrize("cutoff_type", [1, 2])
+def test_values_match_slow_reference(seed, pbc, cutoff_type):
+    atoms = random_structure(seed, pbc=pbc)
+    sets = sf_sets_two_elements(cutoff_type=cutoff_type)
+    desc = SymmetryFunctionSet(sets, ("H", "O")).compute_atoms(atoms)
+    ref = ref_descriptors(atoms, sets)
+    for i in range(len(atoms)):
+        assert desc.G_ns[i] == pytest.approx(ref[i], rel=1e-12, abs=1e-14)
+    assert np.abs(desc.G_ns).max() > 0.1  # the structure has real neighbours
+
+
+@pytest.mark.parametrize("seed,pbc", STRUCTURES)
+def test_position_derivatives_vs_finite_differences(seed, pbc):
+    atoms = random_structure(seed, n=8, pbc=pbc)
+    sfs = SymmetryFunctionSet(sf_sets_two_elements(cutoff_type=2), ("H", "O"))
+    desc = sfs.compute_atoms(atoms)
+    analytic = dense_dG(desc, len(atoms))
+    h = 1e-5
+    numeric = np.zeros_like(analytic)
+    for k in range(len(atoms)):
+        for c in range(3):
+            shifted = []
+            for sign in (1, -1):
+                a = atoms.copy()
+                a.positions[k, c] += sign * h
+                shifted.append(sfs.compute_atoms(a, with_derivatives=False).G_ns)
+            numeric[:, :, k, c] = (shifted[0] - shifted[1]) / (2 * h)
+    scale = np.abs(numeric).max()
+    assert scale > 0.1
+    np.testing.assert_allclose(analytic, numeric, rtol=0, atol=1e-8 * max(1.0, scale))
+
+
+def test_translational_sum_rule():
+    atoms = random_structure(4, n=14)
+    desc = SymmetryFunctionSet(sf_sets_two_elements(), ("H", "O")).compute_atoms(atoms)
+    total = np.zeros_like(desc.dGself_nsc)
+    np.add.at(total, desc.nl.i_p, desc.dGdR_psc)
+    np.testing.assert_allclose(desc.dGself_nsc, -total, rtol=0, atol=1e-13)
+    assert np.abs(desc.dGself_nsc).max() > 0.01
+
+
+@pytest.mark.parametrize("seed,pbc", [(5, (True, True, True)), (6, (True, False, True))])
+def test_strain_derivatives_vs_finite_differences(seed, pbc):
+    atoms = random_structure(seed, n=8, pbc=pbc)
+    sfs = SymmetryFunctionSet(sf_sets_two_elements(cutoff_type=2), ("H", "O"))
+    desc = sfs.compute_atoms(atoms)
+    h = 1e-6
+    for a in range(3):
+        for b in range(3):
+            shifted = []
+            for sign in (1, -1):
+                eps = np.eye(3)
+                eps[a, b] += sign * h
+                strained = atoms.copy()
+                strained.set_cell(atoms.cell.array @ eps, scale_atoms=False)
+                strained.positions = atoms.positions @ eps
+                shifted.append(sfs.compute_atoms(strained, with_derivatives=False).G_ns)
+            numeric = (shifted[0] - shifted[1]) / (2 * h)
+            np.testing.assert_allclose(desc.dGdeps_nscc[:, :, a, b], numeric, rtol=0, atol=2e-7)
+    assert np.abs(desc.dGdeps_nscc).max() > 0.1
+
+
+def test_invariance_rotation_translation_permutation():
+    atoms = random_structure(7, n=10, pbc=(False, False, False))
+    sfs = SymmetryFunctionSet(sf_sets_two_elements(), ("H", "O"))
+    G = sfs.compute_atoms(atoms).G_ns
+    moved = atoms.copy()
+    moved.rotate(37.0, (1.0, 2.0, -0.5), center="COM")
+    moved.translate((3.1, -2.0, 0.7))
+    np.testing.assert_allclose(sfs.compute_atoms(moved).G_ns, G, rtol=1e-12, atol=1e-13)
+    order = np.random.default_rng(0).permutation(len(atoms))
+    permuted = atoms[order]
+    np.testing.assert_allclose(sfs.compute_atoms(permuted).G_ns, G[order], rtol=1e-12, atol=1e-13)
+
+
+def test_periodic_cell_translation_and_wrapping():
+    atoms = random_structure(8, n=10)
+    sfs = SymmetryFunctionSet(sf_sets_two_elements(), ("H", "O"))
+    G = sfs.compute_atoms(atoms).G_ns
+    shifted = atoms.copy()
+    shifted.positions += np.array([1, -2, 3]) @ atoms.cell.array  # whole-cell shift of everything
+    shifted.positions[0] += atoms.cell.array[1]  # one atom by a lattice vector
+    np.testing.assert_allclose(sfs.compute_atoms(shifted).G_ns, G, rtol=1e-12, atol=1e-13)
+
+
+def test_supercell_gives_same_descriptors():
+    atoms = random_structure(9, n=6, box=4.0)
+    sfs = SymmetryFunctionSet(sf_sets_two_elements(rc=5.0), ("H", "O"))
+    G = sfs.compute_atoms(atoms).G_ns
+    G_super = sfs.compute_atoms(atoms.repeat((2, 2, 2))).G_ns
+    np.testing.assert_allclose(G_super, np.tile(G, (8, 1)), rtol=1e-11, atol=1e-12)
+
+
+def test_dimer_closed_form():
+    """Two atoms at r: G2 = exp(-eta (r-rs)^2) f_c(r), with the cos cutoff by hand."""
+    r, rc, eta, rs = 1.7, 4.0, 0.8, 0.5
+    sets = {
+        "H": [SymmetryFunction(2, "H", ("O",), rc, eta=eta, rs=rs, cutoff_type=1)],
+        "O": [
+            SymmetryFunction(2, "O", ("H",), rc, eta=eta, rs=rs, cutoff_type=1),
+            SymmetryFunction(12, "O", (), rc, eta=eta, rs=rs, cutoff_type=1),
+        ],
+    }
+    atoms = Atoms("HO", positions=[(0, 0, 0), (0, 0, r)])
+    G = SymmetryFunctionSet(sets, ("H", "O")).compute_atoms(atoms).G_ns
+    expected = math.exp(-eta * (r - rs) ** 2) * 0.5 * (math.cos(math.pi * r / rc) + 1)
+    assert G[0, 0] == pytest.approx(expected, rel=1e-14)
+    assert G[1, 0] == pytest.approx(expected, rel=1e-14)
+    assert G[1, 1] == pytest.approx(1.0 * expected, rel=1e-14)  # weight Z_H = 1
+
+
+def test_triangle_closed_form():
+    """Right isosceles triangle O at the corner, H at (a,0,0) and (0,a,0):
+    theta_HOH = 90 deg, cos = 0, r_HH = a sqrt(2)."""
+    a, rc, eta = 1.0, 3.0, 0.3
+
+    def fc(r):
+        return math.tanh(1 - r / rc) ** 3
+
+    sets = {
+        "H": [SymmetryFunction(2, "H", ("H",), rc, eta=eta, cutoff_type=2)],
+        "O": [
+            SymmetryFunction(3, "O", ("H", "H"), rc, eta=eta, zeta=2.0, lam=1.0, cutoff_type=2),
+            SymmetryFunction(9, "O", ("H", "H"), rc, eta=eta, zeta=2.0, lam=-1.0, cutoff_type=2),
+            SymmetryFunction(3, "O", ("H", "O"), rc, eta=eta, zeta=1.0, lam=1.0, cutoff_type=2),
+            SymmetryFunction(13, "O", (), rc, eta=eta, zeta=1.0, lam=1.0, cutoff_type=2),
+        ],
+    }
+    atoms = Atoms("OHH", positions=[(0, 0, 0), (a, 0, 0), (0, a, 0)])
+    G = SymmetryFunctionSet(sets, ("H", "O")).compute_atoms(atoms).G_ns
+    rhh = a * math.sqrt(2)
+    # 2^(1-2) (1 + 0)^2 = 1/2 for both lambda at 90 degrees.
+    narrow = 0.5 * math.exp(-eta * (2 * a**2 + rhh**2)) * fc(a) ** 2 * fc(rhh)
+    wide = 0.5 * math.exp(-eta * 2 * a**2) * fc(a) ** 2
+    assert G[0, 0] == pytest.approx(narrow, rel=1e-14)
+    assert G[0, 1] == pytest.approx(wide, rel=1e-14)
+    assert G[0, 2] == 0.0  # no (H, O) neighbour pair around O
+    assert G[0, 3] == pytest.approx(1.0 * narrow / 0.5 * 1.0, rel=1e-14)  # Z_H Z_H = 1, zeta=1
+    # H atom 1: angle O-H-H... only radial here: G = exp(-eta rhh^2) fc(rhh)
+    assert G[1, 0] == pytest.approx(math.exp(-eta * rhh**2) * fc(rhh), rel=1e-14)
+
+
+def test_functions_vanish_continuously_at_cutoff():
+    rc = 3.0
+    sets = {
+        "H": [
+            SymmetryFunction(2, "H", ("H",), rc, eta=0.1, cutoff_type=ct) for ct in (1, 2, 6)
+        ]
+        + [SymmetryFunction(3, "H", ("H", "H"), rc, eta=0.1, zeta=1, lam=1, cutoff_type=2)]
+    }
+    sfs = SymmetryFunctionSet(sets, ("H",))
+    previous = None
+    for r in (rc - 1e-3, rc - 1e-5, rc - 1e-7, rc, rc + 1e-7):
+        atoms = Atoms("HHH", positions=[(0, 0, 0), (r, 0, 0), (0, r, 0)])
+        desc = sfs.compute_atoms(atoms)
+        size = max(np.abs(desc.G_ns[0]).max(), np.abs(desc.dGself_nsc[0]).max())
+        if previous is not None:
+            assert size <= previous + 1e-15
+        previous = size
+    assert previous == 0.0
+    near = sfs.compute_atoms(Atoms("HH", positions=[(0, 0, 0), (rc - 1e-4, 0, 0)]))
+    assert 0 < np.abs(near.G_ns).max() < 1e-6
+    assert np.abs(near.dGself_nsc).max() < 1e-3
+
+
+@pytest.mark.parametrize(
+    "kwargs,match",
+    [
+        (dict(type=3, center="H", neighbours=("H", "H"), rc=3.0, zeta=0.5), "zeta"),
+        (dict(type=3, center="H", neighbours=("H", "H"), rc=3.0, lam=0.5), "lambda"),
+        (dict(type=2, center="H", neighbours=("H",), rc=0.0), "rc"),
+        (dict(type=2, center="H", neighbours=("H",), rc=-1.0), "rc"),
+        (dict(type=2, center="H", neighbours=("Xx",), rc=3.0), "unknown element"),
+        (dict(type=7, center="H", neighbours=("H",), rc=3.0), "unknown symmetry-function type"),
+        (dict(type=3, center="H", neighbours=("H",), rc=3.0), "neighbour element"),
+        (dict(type=2, center="H", neighbours=("H",), rc=3.0, eta=math.nan), "non-finite"),
+    ],
+)
+def test_bad_parameters(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        SymmetryFunctionSet({"H": [SymmetryFunction(**kwargs)]}, ("H",))
+
+
+def test_element_without_functions():
+    sets = {"H": [SymmetryFunction(2, "H", ("H",), 3.0)]}
+    with pytest.raises(ValueError, match="'O' has no symmetry functions"):
+        SymmetryFunctionSet(sets, ("H", "O"))
+
+
+def test_bad_structures():
+    sfs = SymmetryFunctionSet({"H": [SymmetryFunction(2, "H", ("H",), 3.0)]}, ("H",))
+    with pytest.raises(ValueError, match="unknown element"):
+        sfs.compute_atoms(Atoms("HO", positions=[(0, 0, 0), (1, 0, 0)]))
+    with pytest.raises(ValueError, match="atoms 0 and 1 overlap"):
+        sfs.compute_atoms(Atoms("HH", positions=[(0, 0, 0), (0, 0, 0)]))
+    with pytest.raises(ValueError, match="finite"):
+        sfs.compute_atoms(Atoms("HH", positions=[(0, 0, 0), (np.nan, 0, 0)]))
+    with pytest.raises(ValueError, match="singular|volume|plane"):
+        sfs.compute_atoms(Atoms("HH", positions=[(0, 0, 0), (1, 0, 0)], cell=[2, 2, 0], pbc=True))
