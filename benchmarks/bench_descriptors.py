@@ -11,7 +11,6 @@ neighbour list + symmetry functions + derivatives for this box.
 import time
 
 import numba
-
 from _common import median_time, peak_memory_mb, water_box
 
 

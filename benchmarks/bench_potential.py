@@ -13,8 +13,8 @@ import time
 
 import numba
 import numpy as np
-
 from _common import median_time, peak_memory_mb, water_box
+
 from nnp_ref import network as nn
 from nnp_ref.neighbours import neighbour_list
 from nnp_ref.potential import assemble_forces, evaluate_atoms
@@ -32,8 +32,17 @@ def phases(potential, atoms):
     out["neighbour list"] = time.perf_counter() - t
     t = time.perf_counter()
     G_ns, dGdR, dGself, _ = descriptor_kernel(
-        elem_n, sfs.Znum_e, sfs.table_esq, sfs.n_s_e,
-        nl.i_p, nl.j_p, nl.D_pc, nl.d_p, nl.offsets_n1, True,
+        elem_n,
+        sfs.Znum_e,
+        sfs.table_esq,
+        sfs.n_s_e,
+        sfs.index,
+        nl.i_p,
+        nl.j_p,
+        nl.D_pc,
+        nl.d_p,
+        nl.offsets_n1,
+        True,
     )
     out["symmetry functions"] = time.perf_counter() - t
     t = time.perf_counter()

@@ -129,6 +129,31 @@ def assemble_forces(dEdG_ns, dGdR_psc, dGself_nsc, i_p, j_p):
     return F_nc
 
 
+@njit(cache=True)
+def force_adjoint(dL_dF_nc, dGdR_psc, dGself_nsc, i_p, j_p):
+    """V_is = sum_k sum_c dG_is/dR_kc * dL/dF_kc: the adjoint of :func:`assemble_forces`.
+
+    Force training needs dL/dw = sum_k dL/dF_k . dF_k/dw with
+    F_k = -sum_is dE_i/dG_is dG_is/dR_k, i.e. dL/dw = -sum_is d(dE_i/dG_is)/dw V_is:
+    the network's force-training product (``network.force_training_gradient``)
+    with this V.
+    """
+    n = dGself_nsc.shape[0]
+    s_max = dGself_nsc.shape[1]
+    V_ns = np.zeros((n, s_max))
+    for i in range(n):
+        for s in range(s_max):
+            for c in range(3):
+                V_ns[i, s] += dGself_nsc[i, s, c] * dL_dF_nc[i, c]
+    for p in range(i_p.shape[0]):
+        i = i_p[p]
+        j = j_p[p]
+        for s in range(s_max):
+            for c in range(3):
+                V_ns[i, s] += dGdR_psc[p, s, c] * dL_dF_nc[j, c]
+    return V_ns
+
+
 def evaluate(
     potential: Potential,
     symbols,
@@ -184,9 +209,7 @@ def evaluate(
     _report_extrapolations(extrapolations, extrapolation, potential)
     F_nc = None
     if forces:
-        F_nc = assemble_forces(
-            dEdG_ns, desc.dGdR_psc, desc.dGself_nsc, desc.nl.i_p, desc.nl.j_p
-        )
+        F_nc = assemble_forces(dEdG_ns, desc.dGdR_psc, desc.dGself_nsc, desc.nl.i_p, desc.nl.j_p)
     dEdeps_cc = stress_cc = None
     if stress and np.any(pbc_c):
         dEdeps_cc = np.einsum("ns,nsab->ab", dEdG_ns, desc.dGdeps_nscc)

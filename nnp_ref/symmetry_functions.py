@@ -61,8 +61,10 @@ NARROW_TYPES = (3, 13, 21, 24)  # angular types with the r_jk terms
 COMPACT_TYPES = (20, 21, 22, 23, 24, 25)
 
 # Columns of the parameter table.
-TYPE, E1, E2, RC, ETA, RS, ZETA, LAM, CTYPE, ALPHA, RL, ANG_L, ANG_R, SUBTYPE, KIND = range(15)
-N_COLUMNS = 15
+TYPE, E1, E2, RC, ETA, RS, ZETA, LAM, CTYPE, ALPHA, RL, ANG_L, ANG_R, SUBTYPE, KIND, PREF = range(
+    16
+)
+N_COLUMNS = 16
 # Values of column KIND: which sum the kernel evaluates for a function.
 KIND_RADIAL, KIND_NARROW, KIND_WIDE = 0, 1, 2
 
@@ -170,6 +172,7 @@ def build_table(
             row[E1], row[E2] = neighbour_index
             row[RC], row[ETA], row[RS] = sf.rc, sf.eta, sf.rs
             row[ZETA], row[LAM] = sf.zeta, sf.lam
+            row[PREF] = 2.0 ** (1.0 - sf.zeta)  # the angular prefactor 2^(1-zeta)
             row[CTYPE], row[ALPHA] = sf.cutoff_type, sf.alpha
             row[RL], row[ANG_L], row[ANG_R] = sf.rl, sf.angle_left, sf.angle_right
             row[SUBTYPE] = subtype_code(sf.subtype) if sf.type in COMPACT_TYPES else -1
@@ -180,25 +183,82 @@ def build_table(
     return table_esq, n_s_e
 
 
+def build_neighbour_index(table_esq, n_s_e, Znum_e):
+    """Which functions a neighbour (pair) contributes to, for the kernel's inner loops.
+
+    ``radial_ees[e, f, :radial_count_ee[e, f]]``: radial functions of central
+    element e to which a neighbour of element f contributes;
+    ``angular_eees[e, f, g, :angular_count_eee[e, f, g]]``: angular functions
+    of e to which a neighbour pair of elements (f, g) contributes. This only
+    skips work: the weights themselves come from :func:`neighbour_weight`.
+    """
+    n_e, s_max, _ = table_esq.shape
+    radial_ees = np.zeros((n_e, n_e, s_max), dtype=np.int64)
+    radial_count_ee = np.zeros((n_e, n_e), dtype=np.int64)
+    angular_eees = np.zeros((n_e, n_e, n_e, s_max), dtype=np.int64)
+    angular_count_eee = np.zeros((n_e, n_e, n_e), dtype=np.int64)
+    for e in range(n_e):
+        for s in range(n_s_e[e]):
+            row = table_esq[e, s]
+            for f in range(n_e):
+                if row[KIND] == KIND_RADIAL:
+                    if neighbour_weight(row, f, -1, Znum_e[f], 0.0) != 0.0:
+                        radial_ees[e, f, radial_count_ee[e, f]] = s
+                        radial_count_ee[e, f] += 1
+                    continue
+                for g in range(n_e):
+                    if neighbour_weight(row, f, g, Znum_e[f], Znum_e[g]) != 0.0:
+                        angular_eees[e, f, g, angular_count_eee[e, f, g]] = s
+                        angular_count_eee[e, f, g] += 1
+    return radial_ees, radial_count_ee, angular_eees, angular_count_eee
+
+
 # ---------------------------------------------------------------------------
 # One small kernel per equation.
 # ---------------------------------------------------------------------------
 
 
 @njit(cache=True)
-def radial_factor(r, row):
-    r"""Radial factor of one leg and its derivative d/dr.
+def leg_cutoff(r, row):
+    """Cutoff part f_c(r), f_c'(r) of a leg (1, 0 for compact types, whose
+    polynomial vanishes at r_c by itself)."""
+    if row[TYPE] >= 20.0:
+        return 1.0, 0.0
+    return cutoff_function(r, row[RC], row[ALPHA], np.int64(row[CTYPE]))
+
+
+@njit(cache=True)
+def same_cutoff(row_a, row_b):
+    """True if two functions share their cutoff (type, r_c, alpha)."""
+    return (
+        row_a[TYPE] < 20.0
+        and row_b[TYPE] < 20.0
+        and row_a[RC] == row_b[RC]
+        and row_a[CTYPE] == row_b[CTYPE]
+        and row_a[ALPHA] == row_b[ALPHA]
+    )
+
+
+@njit(cache=True)
+def same_leg(row_a, row_b):
+    """True if two exponential-type functions share the whole radial leg."""
+    return same_cutoff(row_a, row_b) and row_a[ETA] == row_b[ETA] and row_a[RS] == row_b[RS]
+
+
+@njit(cache=True)
+def radial_factor(r, row, fc, dfc):
+    r"""Radial factor of one leg and its derivative d/dr, given the leg's cutoff.
 
     Exponential types:  R(r) = exp(-eta (r - r_s)^2) f_c(r)
         dR/dr = [-2 eta (r - r_s) f_c(r) + f_c'(r)] exp(-eta (r - r_s)^2)
     Compact types (20-25): R(r) = C(r; r_l, r_c), n2p2's compact polynomial.
-    Both vanish for r >= r_c.
+    Both vanish for r >= r_c. ``fc, dfc`` = :func:`leg_cutoff` (r, row), passed
+    in so that functions sharing a cutoff compute it once per distance.
     """
     if r >= row[RC]:
         return 0.0, 0.0
     if row[TYPE] >= 20.0:
         return compact_function(r, row[RL], row[RC], np.int64(row[SUBTYPE]))
-    fc, dfc = cutoff_function(r, row[RC], row[ALPHA], np.int64(row[CTYPE]))
     x = r - row[RS]
     gauss = np.exp(-row[ETA] * x * x)
     return gauss * fc, gauss * (dfc - 2.0 * row[ETA] * x * fc)
@@ -211,24 +271,41 @@ def angular_factor(cos_theta, row):
     Exponential types (Behler 2011, eq. 9): A = 2^(1-zeta) (1 + lambda cos)^zeta,
         dA/dcos = 2^(1-zeta) zeta lambda (1 + lambda cos)^(zeta-1).
     Compact types: A = C(theta; theta_l, theta_r) with theta = arccos(cos) in
-    degrees, dA/dcos = C'(theta) dtheta/dcos, dtheta/dcos = -(180/pi)/sin theta.
+    degrees, dA/dcos = C'(theta) dtheta/dcos, dtheta/dcos = -(180/pi)/sin theta,
+    using the subtype's symmetric core (n2p2 drops the "a" of "p2a" here).
+    Edge cases as n2p2: exactly collinear triplets give 0 for the compact
+    types, and 1 + lambda cos = 0 gives 0 with derivative 0.
     """
     if row[TYPE] >= 20.0:
-        c = min(1.0, max(-1.0, cos_theta))
-        theta = np.arccos(c) * (180.0 / np.pi)
+        if cos_theta <= -1.0 or cos_theta >= 1.0:
+            return 0.0, 0.0  # n2p2 skips exactly collinear triplets here
+        theta = np.arccos(cos_theta) * (180.0 / np.pi)
         code = angular_code(np.int64(row[SUBTYPE]))
         value, dvalue = compact_function(theta, row[ANG_L], row[ANG_R], code)
-        if dvalue == 0.0:
-            return value, 0.0
-        sin_theta = np.sqrt(max(1.0 - c * c, 1e-300))
+        sin_theta = np.sqrt(1.0 - cos_theta * cos_theta)
         return value, -dvalue * (180.0 / np.pi) / sin_theta
     zeta = row[ZETA]
     base = 1.0 + row[LAM] * cos_theta
     if base <= 0.0:
-        return 0.0, (0.0 if zeta > 1.0 else 2.0 ** (1.0 - zeta) * zeta * row[LAM])
-    prefactor = 2.0 ** (1.0 - zeta)
-    power = base ** (zeta - 1.0)
+        return 0.0, 0.0  # as n2p2: term and derivative 0 at cos = -1/lambda
+    prefactor = row[PREF]  # 2^(1-zeta)
+    power = real_power(base, zeta - 1.0)  # (1 + lambda cos)^(zeta - 1)
     return prefactor * power * base, prefactor * zeta * row[LAM] * power
+
+
+@njit(cache=True)
+def real_power(x, a):
+    """x^a for x > 0, by repeated multiplication when a is a small whole number.
+
+    Same value as ``x ** a`` (to rounding); the common zeta = 1, 2, 4, 16 of
+    the angular functions then cost a few multiplications instead of pow().
+    """
+    if a == np.floor(a) and 0.0 <= a <= 64.0:
+        result = 1.0
+        for _ in range(np.int64(a)):
+            result *= x
+        return result
+    return x**a
 
 
 @njit(cache=True)
@@ -254,13 +331,14 @@ def neighbour_weight(row, e_j, e_k, zeta_j, zeta_k):
 
 @njit(cache=True, parallel=True)
 def descriptor_kernel(
-    elem_n, Znum_e, table_esq, n_s_e, i_p, j_p, D_pc, d_p, offsets_n1, with_derivatives
+    elem_n, Znum_e, table_esq, n_s_e, index, i_p, j_p, D_pc, d_p, offsets_n1, with_derivatives
 ):
     """G_ns and (optionally) dGdR_psc, dGself_nsc, dGdeps_nscc for one structure.
 
     Parallel over central atoms i (each thread owns the rows of its atom's
     pairs, so no scatter races). See the module docstring for the formulas.
     """
+    radial_ees, radial_count_ee, angular_eees, angular_count_eee = index
     n = elem_n.shape[0]
     s_max = table_esq.shape[1]
     n_pairs = i_p.shape[0]
@@ -280,15 +358,19 @@ def descriptor_kernel(
         Rleg_ls = np.zeros((n_nb, n_s))
         dRleg_ls = np.zeros((n_nb, n_s))
         for lj in range(n_nb):
-            p = first + lj
+            r = d_p[first + lj]
+            fc, dfc = 1.0, 0.0
             for s in range(n_s):
-                Rleg_ls[lj, s], dRleg_ls[lj, s] = radial_factor(d_p[p], table_sq[s])
+                if s == 0 or not same_cutoff(table_sq[s], table_sq[s - 1]):
+                    fc, dfc = leg_cutoff(r, table_sq[s])
+                Rleg_ls[lj, s], dRleg_ls[lj, s] = radial_factor(r, table_sq[s], fc, dfc)
         # Radial functions: G_is += w_j R_s(r_ij).
         for lj in range(n_nb):
             p = first + lj
             e_j = elem_n[j_p[p]]
-            for s in range(n_s):
-                if table_sq[s, KIND] != KIND_RADIAL or Rleg_ls[lj, s] == 0.0:
+            for q in range(radial_count_ee[e, e_j]):
+                s = radial_ees[e, e_j, q]
+                if Rleg_ls[lj, s] == 0.0:
                     continue
                 w = neighbour_weight(table_sq[s], e_j, -1, Znum_e[e_j], 0.0)
                 if w == 0.0:
@@ -299,6 +381,11 @@ def descriptor_kernel(
                     for c in range(3):
                         dGdR_psc[p, s, c] += dG_dr * D_pc[p, c]
         # Angular functions: sum over pairs of neighbours j < k.
+        u_ij_c = np.zeros(3)
+        u_ik_c = np.zeros(3)
+        u_jk_c = np.zeros(3)
+        dcos_dD_ij_c = np.zeros(3)
+        dcos_dD_ik_c = np.zeros(3)
         for lj in range(n_nb):
             pj = first + lj
             e_j = elem_n[j_p[pj]]
@@ -314,11 +401,21 @@ def descriptor_kernel(
                     r2_jk += (D_pc[pk, c] - D_pc[pj, c]) ** 2
                 r_jk = np.sqrt(r2_jk)
                 cos_theta = dot / (r_ij * r_ik)
-                for s in range(n_s):
+                if with_derivatives:
+                    # Unit vectors and dcos/dD_ij = (u_ik - cos u_ij) / r_ij (and j <-> k).
+                    for c in range(3):
+                        u_ij_c[c] = D_pc[pj, c] / r_ij
+                        u_ik_c[c] = D_pc[pk, c] / r_ik
+                        u_jk_c[c] = (D_pc[pk, c] - D_pc[pj, c]) / r_jk if r_jk > 0.0 else 0.0
+                    for c in range(3):
+                        dcos_dD_ij_c[c] = (u_ik_c[c] - cos_theta * u_ij_c[c]) / r_ij
+                        dcos_dD_ik_c[c] = (u_ij_c[c] - cos_theta * u_ik_c[c]) / r_ik
+                s_cut = -1  # last function whose r_jk leg was computed
+                fc_jk, dfc_jk, R_jk_cut, dR_jk_cut = 1.0, 0.0, 0.0, 0.0
+                for q in range(angular_count_eee[e, e_j, e_k]):
+                    s = angular_eees[e, e_j, e_k, q]
                     row = table_sq[s]
                     kind = row[KIND]
-                    if kind == KIND_RADIAL:
-                        continue
                     R_ij = Rleg_ls[lj, s]
                     R_ik = Rleg_ls[lk, s]
                     if R_ij == 0.0 or R_ik == 0.0:
@@ -328,7 +425,14 @@ def descriptor_kernel(
                         continue
                     R_jk, dR_jk = 1.0, 0.0
                     if kind == KIND_NARROW:
-                        R_jk, dR_jk = radial_factor(r_jk, row)
+                        # Functions sharing the r_jk leg (or its cutoff) reuse it.
+                        if s_cut >= 0 and same_leg(row, table_sq[s_cut]):
+                            R_jk, dR_jk = R_jk_cut, dR_jk_cut
+                        else:
+                            if s_cut < 0 or not same_cutoff(row, table_sq[s_cut]):
+                                fc_jk, dfc_jk = leg_cutoff(r_jk, row)
+                            R_jk, dR_jk = radial_factor(r_jk, row, fc_jk, dfc_jk)
+                            s_cut, R_jk_cut, dR_jk_cut = s, R_jk, dR_jk
                         if R_jk == 0.0:
                             continue
                     A, dA = angular_factor(cos_theta, row)
@@ -342,14 +446,12 @@ def descriptor_kernel(
                     dT_drik = w * A * R_ij * dRleg_ls[lk, s] * R_jk
                     dT_drjk = w * A * R_ij * R_ik * dR_jk
                     for c in range(3):
-                        u_ij = D_pc[pj, c] / r_ij
-                        u_ik = D_pc[pk, c] / r_ik
-                        u_jk = (D_pc[pk, c] - D_pc[pj, c]) / r_jk if r_jk > 0.0 else 0.0
-                        # dcos/dD_ij = (u_ik - cos u_ij) / r_ij, and j <-> k.
-                        dcos_dDij = (u_ik - cos_theta * u_ij) / r_ij
-                        dcos_dDik = (u_ij - cos_theta * u_ik) / r_ik
-                        dGdR_psc[pj, s, c] += dT_dcos * dcos_dDij + dT_drij * u_ij - dT_drjk * u_jk
-                        dGdR_psc[pk, s, c] += dT_dcos * dcos_dDik + dT_drik * u_ik + dT_drjk * u_jk
+                        dGdR_psc[pj, s, c] += (
+                            dT_dcos * dcos_dD_ij_c[c] + dT_drij * u_ij_c[c] - dT_drjk * u_jk_c[c]
+                        )
+                        dGdR_psc[pk, s, c] += (
+                            dT_dcos * dcos_dD_ik_c[c] + dT_drik * u_ik_c[c] + dT_drjk * u_jk_c[c]
+                        )
         if with_derivatives:
             # Self term (translational invariance) and strain derivative.
             for p in range(first, last):
@@ -408,6 +510,7 @@ class SymmetryFunctionSet:
         self.table_esq, self.n_s_e = build_table(self.sf_sets, self.elements)
         self.cutoff = cutoff_radius(self.sf_sets)
         self.Znum_e = np.array([atomic_numbers[e] for e in self.elements], dtype=np.float64)
+        self.index = build_neighbour_index(self.table_esq, self.n_s_e, self.Znum_e)
 
     def __repr__(self) -> str:
         sizes = ", ".join(f"{e}: {n}" for e, n in zip(self.elements, self.n_s_e))
@@ -422,6 +525,7 @@ class SymmetryFunctionSet:
             self.Znum_e,
             self.table_esq,
             self.n_s_e,
+            self.index,
             nl.i_p,
             nl.j_p,
             nl.D_pc,

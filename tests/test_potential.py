@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 from ase import Atoms
 from ase.build import bulk
+from ase.calculators.fd import calculate_numerical_forces, calculate_numerical_stress
 from ase.optimize import BFGS
 
 from nnp_ref import NNPCalculator
@@ -21,7 +22,7 @@ def make_potential(mode="scalecenter", activations=("t", "t", "l"), hidden=(8, 6
     sfs = SymmetryFunctionSet(sets, ELEMENTS)
     structures = [random_structure(s, n=10) for s in range(3)]
     scalings = {}
-    for e, symbol in enumerate(ELEMENTS):
+    for symbol in ELEMENTS:
         rows = [
             sfs.compute_atoms(a, with_derivatives=False).G_ns[
                 np.array(a.get_chemical_symbols()) == symbol
@@ -135,10 +136,10 @@ def test_ase_calculator_numerical_forces_stress_and_bfgs(potential):
     atoms = random_structure(16, n=8)
     atoms.calc = NNPCalculator(potential)
     F = atoms.get_forces()
-    F_num = atoms.calc.calculate_numerical_forces(atoms, d=1e-5)
+    F_num = calculate_numerical_forces(atoms, eps=1e-5)
     np.testing.assert_allclose(F, F_num, rtol=0, atol=1e-7)
     S = atoms.get_stress()
-    S_num = atoms.calc.calculate_numerical_stress(atoms, d=1e-6)
+    S_num = calculate_numerical_stress(atoms, eps=1e-6)
     np.testing.assert_allclose(S, S_num, rtol=0, atol=1e-7)
     assert atoms.get_potential_energies().sum() == pytest.approx(atoms.get_potential_energy())
     E0 = atoms.get_potential_energy()
@@ -194,3 +195,18 @@ def test_constant_function_scaling_gives_no_nan():
     potential.scalings["H"] = Scaling(sc.mode, sc.G_min, G_max, sc.G_mean, sc.G_sigma)
     result = evaluate_atoms(potential, random_structure(17, n=8))
     assert np.all(np.isfinite(result.forces_nc)) and np.isfinite(result.energy)
+
+
+def test_force_adjoint_is_transpose_of_force_assembly(potential):
+    """sum_k dL/dF_k . F_k computed two ways: V . dE/dG = -dL/dF . F."""
+    from nnp_ref.potential import force_adjoint
+
+    atoms = random_structure(18, n=9)
+    result = evaluate_atoms(potential, atoms)
+    d = result.descriptors
+    dL_dF = np.random.default_rng(3).normal(size=(len(atoms), 3))
+    V_ns = force_adjoint(dL_dF, d.dGdR_psc, d.dGself_nsc, d.nl.i_p, d.nl.j_p)
+    lhs = -np.sum(V_ns * result.dEdG_ns)
+    rhs = np.sum(dL_dF * result.forces_nc)
+    assert abs(rhs) > 1e-3
+    assert lhs == pytest.approx(rhs, rel=1e-12)

@@ -27,9 +27,7 @@ def sf_sets_two_elements(rc=RC, cutoff_type=1):
             SymmetryFunction(9, c, ("H", "O"), rc, eta=0.01, zeta=1.0, lam=1.0, rs=0.2),
             SymmetryFunction(13, c, (), rc, eta=0.04, zeta=2.0, lam=1.0),
         ]
-        sets[c] = [
-            SymmetryFunction(**{**sf.__dict__, "cutoff_type": cutoff_type}) for sf in sfs
-        ]
+        sets[c] = [SymmetryFunction(**{**sf.__dict__, "cutoff_type": cutoff_type}) for sf in sfs]
     return sets
 
 
@@ -226,9 +224,7 @@ def test_triangle_closed_form():
 def test_functions_vanish_continuously_at_cutoff():
     rc = 3.0
     sets = {
-        "H": [
-            SymmetryFunction(2, "H", ("H",), rc, eta=0.1, cutoff_type=ct) for ct in (1, 2, 6)
-        ]
+        "H": [SymmetryFunction(2, "H", ("H",), rc, eta=0.1, cutoff_type=ct) for ct in (1, 2, 6)]
         + [SymmetryFunction(3, "H", ("H", "H"), rc, eta=0.1, zeta=1, lam=1, cutoff_type=2)]
     }
     sfs = SymmetryFunctionSet(sets, ("H",))
@@ -280,3 +276,138 @@ def test_bad_structures():
         sfs.compute_atoms(Atoms("HH", positions=[(0, 0, 0), (np.nan, 0, 0)]))
     with pytest.raises(ValueError, match="singular|volume|plane"):
         sfs.compute_atoms(Atoms("HH", positions=[(0, 0, 0), (1, 0, 0)], cell=[2, 2, 0], pbc=True))
+
+
+# n2p2's own reference values (test/cpp/fixtures.h): G of atom 0 in a
+# three-atom structure, tanhU cutoff, no scaling. See
+# docs/n2p2_symmetry_function_formulas.md, section 4.
+N2P2_POSITIONS = [(0.0, 0.0, 0.0), (1.0, 2.0, 1.0), (0.0, 3.0, -1.0)]
+
+
+def _sf(t, c, nb, **kw):
+    return SymmetryFunction(t, c, tuple(nb), cutoff_type=2, **kw)
+
+
+N2P2_MONO = [
+    (_sf(2, "H", "H", eta=0.001, rs=0.0, rc=10.0), 4.6578975865793892e-01),
+    (_sf(2, "H", "H", eta=0.030, rs=1.0, rc=10.0), 4.2613074319879601e-01),
+    (_sf(3, "H", "HH", eta=0.001, lam=1.0, zeta=1.0, rc=10.0, rs=0.0), 2.2781144245150042e-02),
+    (_sf(3, "H", "HH", eta=0.030, lam=-1.0, zeta=4.0, rc=10.0, rs=2.0), 2.6506732726623567e-05),
+    (_sf(9, "H", "HH", eta=0.001, lam=1.0, zeta=1.0, rc=10.0, rs=0.0), 8.8187604914213763e-02),
+    (_sf(9, "H", "HH", eta=0.031, lam=-1.0, zeta=4.0, rc=10.0, rs=2.0), 1.0245670290254523e-04),
+    (_sf(12, "H", "", eta=0.001, rs=0.0, rc=10.0), 4.6578975865793892e-01),
+    (_sf(12, "H", "", eta=0.030, rs=1.0, rc=10.0), 4.2613074319879601e-01),
+    (_sf(13, "H", "", eta=0.001, rs=0.0, lam=1.0, zeta=1.0, rc=10.0), 2.2781144245150042e-02),
+    (_sf(13, "H", "", eta=0.030, rs=2.0, lam=-1.0, zeta=4.0, rc=10.0), 2.6506732726623567e-05),
+    (_sf(20, "H", "H", rl=-10.0, rc=10.0, subtype="p2"), 1.71653828561074920),
+    (_sf(20, "H", "H", rl=0.0, rc=8.0, subtype="p2"), 1.63829178699555840),
+    (_sf(20, "H", "H", rl=1.0, rc=3.0, subtype="p2"), 0.59406437434580717),
+    (_sf(23, "H", "", rl=1.0, rc=3.0, subtype="p2"), 0.59406437434580717),
+]
+for t_narrow, t_wide, nb in ((21, 22, "HH"), (24, 25, "")):
+    for (rl, rc, al, ar), narrow, wide in (
+        ((-10.0, 10.0, 0.0, 180.0), 0.39698365829232357, 0.440241957350979370),
+        ((0.0, 10.0, 10.0, 60.0), 0.056548996092037257, 0.117549886737894540),
+        ((1.0, 10.0, 40.0, 120.0), 0.0017053618495084467, 0.008811770360680239),
+    ):
+        for t, value in ((t_narrow, narrow), (t_wide, wide)):
+            sf = _sf(t, "H", nb, rl=rl, rc=rc, angle_left=al, angle_right=ar, subtype="p2")
+            N2P2_MONO.append((sf, value))
+
+N2P2_DUAL = [
+    (_sf(12, "H", "", eta=0.001, rs=0.0, rc=10.0), 9.3157951731587740e-01),
+    (_sf(12, "H", "", eta=0.030, rs=1.0, rc=10.0), 8.5226148639759169e-01),
+    (_sf(13, "H", "", eta=0.001, rs=0.0, lam=1.0, zeta=1.0, rc=10.0), 9.1124576980600058e-02),
+    (_sf(13, "H", "", eta=0.030, rs=2.0, lam=-1.0, zeta=4.0, rc=10.0), 1.0602693090649413e-04),
+    (_sf(23, "H", "", rl=-10.0, rc=10.0, subtype="p2"), 3.4330765712215),
+    (
+        _sf(24, "H", "", rl=0.0, rc=10.0, angle_left=10.0, angle_right=60.0, subtype="p2"),
+        0.226195984368149,
+    ),
+    (
+        _sf(25, "H", "", rl=1.0, rc=10.0, angle_left=40.0, angle_right=120.0, subtype="p2"),
+        0.035247081442721,
+    ),
+]
+
+N2P2_MIXED = [
+    (_sf(2, "S", ("Cu",), eta=0.030, rs=1.0, rc=10.0), 1.8212508087363616e-01),
+    (_sf(2, "S", ("U",), eta=0.030, rs=1.0, rc=10.0), 2.5814603379946083e-01),
+    (_sf(3, "S", ("S", "Cu"), eta=0.001, lam=1.0, zeta=1.0, rc=10.0), 2.2781144245150042e-02),
+    (_sf(3, "S", ("S", "U"), eta=0.001, lam=1.0, zeta=1.0, rc=10.0), 1.1723866787654575e-02),
+    (_sf(3, "S", ("Cu", "U"), eta=0.001, lam=1.0, zeta=1.0, rc=10.0), 1.8921487310992163e-02),
+    (_sf(12, "S", "", eta=0.001, rs=0.0, rc=10.0), 3.4986591461381153e01),
+    (_sf(12, "S", "", eta=0.030, rs=1.0, rc=10.0), 3.2935153052088403e01),
+    (_sf(13, "S", "", eta=0.001, rs=0.0, lam=1.0, zeta=1.0, rc=10.0), 7.8310510986904234e01),
+    (_sf(13, "S", "", eta=0.001, rs=1.0, lam=-1.0, zeta=4.0, rc=10.0), 3.6978004634143264e00),
+]
+
+
+@pytest.mark.parametrize(
+    "symbols,positions,table",
+    [
+        ("HHH", N2P2_POSITIONS, N2P2_MONO),
+        ("HHeHe", N2P2_POSITIONS, N2P2_DUAL),
+        ("SSCuU", N2P2_POSITIONS + [(-2.0, 1.0, -0.5)], N2P2_MIXED),
+    ],
+    ids=["mono", "dual", "mixed"],
+)
+def test_n2p2_fixture_values(symbols, positions, table):
+    atoms = Atoms(symbols, positions=positions)
+    elements = tuple(dict.fromkeys(atoms.get_chemical_symbols()))
+    center = atoms.get_chemical_symbols()[0]
+    sets = {e: [SymmetryFunction(2, e, (e,), 10.0)] for e in elements}
+    sets[center] = [sf for sf, _ in table]
+    G = SymmetryFunctionSet(sets, elements).compute_atoms(atoms).G_ns[0, : len(table)]
+    expected = [value for _, value in table]
+    np.testing.assert_allclose(G, expected, rtol=1e-12, atol=0)
+
+
+def compact_sets():
+    """Every compact type, symmetric and asymmetric subtypes, two elements."""
+    sets = {}
+    for c in ("H", "O"):
+        sets[c] = [
+            SymmetryFunction(20, c, ("H",), 4.0, rl=-4.0, subtype="p2"),
+            SymmetryFunction(20, c, ("O",), 3.5, rl=0.5, subtype="p3a"),
+            SymmetryFunction(23, c, (), 4.0, rl=1.0, subtype="p4"),
+            SymmetryFunction(
+                21, c, ("H", "O"), 4.0, rl=-4.0, angle_left=-90.0, angle_right=90.0, subtype="p2a"
+            ),
+            SymmetryFunction(
+                21, c, ("H", "H"), 4.0, rl=0.0, angle_left=30.0, angle_right=150.0, subtype="p2"
+            ),
+            SymmetryFunction(
+                22, c, ("O", "O"), 4.0, rl=-4.0, angle_left=90.0, angle_right=270.0, subtype="p1"
+            ),
+            SymmetryFunction(
+                24, c, (), 4.0, rl=0.5, angle_left=0.0, angle_right=120.0, subtype="p3"
+            ),
+            SymmetryFunction(
+                25, c, (), 4.0, rl=-4.0, angle_left=60.0, angle_right=180.0, subtype="p4a"
+            ),
+        ]
+    return sets
+
+
+@pytest.mark.parametrize("seed,pbc", [(20, (True, True, True)), (21, (False, True, False))])
+def test_compact_types_derivatives_vs_finite_differences(seed, pbc):
+    atoms = random_structure(seed, n=8, pbc=pbc)
+    sfs = SymmetryFunctionSet(compact_sets(), ("H", "O"))
+    desc = sfs.compute_atoms(atoms)
+    assert np.all(np.abs(desc.G_ns[:, :8]).max(axis=0) > 1e-3)  # every function is exercised
+    analytic = dense_dG(desc, len(atoms))
+    h = 1e-5
+    numeric = np.zeros_like(analytic)
+    for k in range(len(atoms)):
+        for c in range(3):
+            shifted = []
+            for sign in (1, -1):
+                a = atoms.copy()
+                a.positions[k, c] += sign * h
+                shifted.append(sfs.compute_atoms(a, with_derivatives=False).G_ns)
+            numeric[:, :, k, c] = (shifted[0] - shifted[1]) / (2 * h)
+    np.testing.assert_allclose(analytic, numeric, rtol=0, atol=1e-7 * np.abs(numeric).max())
+    total = np.zeros_like(desc.dGself_nsc)
+    np.add.at(total, desc.nl.i_p, desc.dGdR_psc)
+    np.testing.assert_allclose(desc.dGself_nsc, -total, atol=1e-13)
