@@ -73,9 +73,7 @@ def label(atoms: Atoms, calculator) -> Atoms:
     work.calc = calculator
     energy = work.get_potential_energy()
     forces = work.get_forces()
-    out = atoms.copy()
-    out.info.update(atoms.info)
-    return attach_reference(out, energy, forces)
+    return attach_reference(atoms.copy(), energy, forces)
 
 
 # ---------------------------------------------------------------------------
@@ -360,8 +358,7 @@ def _md_snapshots(rng, atoms, calculator, temperature_K, n_snapshots, every, equ
 
     Momenta start at 2T (equipartition halves the kinetic energy quickly),
     ``equilibrate`` steps are discarded, then one snapshot every ``every``
-    steps. Time step 2 fs (4 fs for argon-like heavy, soft systems is not
-    used: the same 2 fs for all).
+    steps of 2 fs; friction 0.02/fs.
     """
     from ase.md.langevin import Langevin
 

@@ -13,6 +13,11 @@ is in eV. Every time in the interface is in fs (``dt_fs``, ``tau_fs``,
 Array suffixes follow docs/architecture.md (n atoms, c Cartesian), plus
 t = recorded steps.
 
+Periodic wrapping: ``MDState.R_nc`` is never wrapped (continuous paths for
+the MSD and exact time reversal); the calculator sees positions kept within
+a quarter cell of the cell (``ASEForces``); trajectory frames and the atoms
+after a run are wrapped into the cell.
+
 Degrees of freedom of the kinetic temperature T = 2 E_kin / (n_dof k_B):
 n_dof = 3N - 3 for 'verlet' and 'bussi' (both conserve the total momentum,
 which ``maxwell_boltzmann_momenta`` sets to zero), n_dof = 3N for 'langevin'
@@ -205,20 +210,35 @@ def wrap_positions(R_nc: np.ndarray, cell_cc: np.ndarray, pbc_c: np.ndarray) -> 
 class ASEForces:
     """``forces_fn(R_nc) -> (E_pot, F_nc)`` backed by the calculator of ``atoms``.
 
-    Positions are wrapped into the cell before each call (the calculator
-    never sees unwrapped coordinates); ``time_s`` and ``n_calls`` count the
-    wall-clock time spent in the calculator and the number of calls.
+    The calculator sees the positions shifted by whole cell vectors so that
+    they stay within ``margin`` (a fraction of the cell) of the cell along
+    periodic directions. An atom is re-shifted only when it gets further out
+    than that: wrapping at the cell faces instead would make atoms that
+    vibrate across a face jump by a cell vector every few steps and force the
+    calculator to rebuild its neighbour list (EMT on 500 Cu atoms: 2.2x
+    slower). The forces do not depend on the shifts. ``time_s`` and
+    ``n_calls`` count the wall-clock time in the calculator and its calls.
     """
 
-    def __init__(self, atoms: Atoms):
+    def __init__(self, atoms: Atoms, margin: float = 0.25):
         if atoms.calc is None:
             raise ValueError("atoms has no calculator: set atoms.calc before running MD")
         self.atoms = atoms
+        self.margin = margin
+        self.cell_cc = atoms.cell.array.copy()
+        self.inv_cell_cc = np.linalg.inv(complete_cell(self.cell_cc))
+        self.pbc_c = atoms.pbc.copy()
+        self.S_nc = np.zeros((len(atoms), 3))  # cell shifts: calculator sees R - S @ cell
         self.time_s = 0.0
         self.n_calls = 0
 
     def __call__(self, R_nc: np.ndarray) -> tuple[float, np.ndarray]:
-        self.atoms.positions = wrap_positions(R_nc, self.atoms.cell.array, self.atoms.pbc)
+        frac_nc = R_nc @ self.inv_cell_cc - self.S_nc  # fractional coordinates seen
+        outside_nc = (frac_nc < -self.margin) | (frac_nc >= 1.0 + self.margin)
+        far_n = np.any(outside_nc & self.pbc_c, axis=1)
+        if far_n.any():
+            self.S_nc[far_n] = np.floor(R_nc[far_n] @ self.inv_cell_cc) * self.pbc_c
+        self.atoms.positions = R_nc - self.S_nc @ self.cell_cc
         start = time.perf_counter()
         F_nc = self.atoms.get_forces()  # forces first: calculators compute E with F
         E_pot = self.atoms.get_potential_energy()

@@ -36,6 +36,8 @@ def plot_energy_conservation(study: EnergyConservation, path=None) -> Figure:
     ax_dt.loglog(dt_k, rms_k, "o-", label=f"measured, slope {study.exponent:.2f}")
     guide_k = rms_k[0] * (dt_k / dt_k[0]) ** 2
     ax_dt.loglog(dt_k, guide_k, "k--", lw=0.8, label="∝ dt²")
+    ax_dt.set_xticks(dt_k, [f"{dt:g}" for dt in dt_k])
+    ax_dt.set_xticks([], minor=True)
     ax_dt.set(xlabel="dt (fs)", ylabel="RMS fluctuation of E_tot (meV/atom)", title="Verlet")
     ax_dt.legend(fontsize="small")
     return _finish(fig, path)
@@ -63,7 +65,9 @@ def plot_temperature(result: MDResult, target_K: float | None = None, path=None)
     fig = Figure(figsize=(7, 4))
     ax = fig.subplots()
     ax.plot(result.t_fs, result.T_t, lw=0.6, label="T(t)")
-    ax.plot(result.t_fs, np.cumsum(result.T_t) / np.arange(1, len(result.T_t) + 1), label="mean")
+    ax.plot(
+        result.t_fs, np.cumsum(result.T_t) / np.arange(1, len(result.T_t) + 1), label="running mean"
+    )
     if target_K is not None:
         ax.axhline(target_K, color="k", ls="--", lw=0.8, label="target")
     ax.set(xlabel="t (fs)", ylabel=f"T (K), {result.n_dof} degrees of freedom")

@@ -71,7 +71,9 @@ def test_rdf_skewed_cell_beyond_half_cell():
     widths 8.2 Å) with r_max = 7 Å, more than half a width, where a
     minimum-image RDF would be wrong: the mean of g over 3-7 Å is 1 - 1/60
     within 1.5% (10 frames; statistical error ~0.5%)."""
-    cell = 10.0 * np.array([[1, 0, 0], [0.5, np.sqrt(3) / 2, 0], [0.5, np.sqrt(3) / 6, np.sqrt(6) / 3]])
+    cell = 10.0 * np.array(
+        [[1, 0, 0], [0.5, np.sqrt(3) / 2, 0], [0.5, np.sqrt(3) / 6, np.sqrt(6) / 3]]
+    )
     frames = [ideal_gas(60, cell, seed=seed) for seed in range(10)]
     result = rdf(frames, r_max=7.0, n_bins=35)
     assert np.mean(result.g_b[result.r_b > 3.0]) == pytest.approx(1.0 - 1.0 / 60, abs=0.015)
@@ -155,9 +157,19 @@ def test_langevin_free_particles_diffusion(tmp_path):
     atoms = ideal_gas(500, 20.0 * np.eye(3), symbols="H")
     atoms.calc = NoForces()
     path = tmp_path / "gas.traj"
-    run_md(atoms, 1.0, 2000, "langevin", temperature_K=temperature_K, friction=friction,
-           init_temperature_K=temperature_K, seed=2, trajectory=path, write_every=5,
-           progress=False)  # fmt: skip
+    run_md(
+        atoms,
+        1.0,
+        2000,
+        "langevin",
+        temperature_K=temperature_K,
+        friction=friction,
+        init_temperature_K=temperature_K,
+        seed=2,
+        trajectory=path,
+        write_every=5,
+        progress=False,
+    )
     frames = ase.io.read(path, ":")
     R_tnc = unwrap_positions(np.array([f.positions for f in frames]), atoms.cell.array, atoms.pbc)
     msd_t = msd(R_tnc, max_lag=60)
