@@ -17,7 +17,7 @@ network and the descriptors, assembled from the sparse derivatives:
         = - sum_s dE_k/dG_ks dG_ks/dR_k  - sum_{p: j_p = k} sum_s dE_{i_p}/dG_{i_p s} dGdR_psc[p]
 
 and the stress from the strain derivatives, sigma_ab = (1/V) dE/d eps_ab =
-(1/V) sum_i sum_s dE_i/dG_is dG_is/d eps_ab (ASE's sign convention).
+(1/V) sum_p D_pa dE/dD_pb, the virial of the pair terms (ASE's sign convention).
 """
 
 from __future__ import annotations
@@ -130,6 +130,26 @@ def assemble_forces(dEdG_ns, dGdR_psc, dGself_nsc, i_p, j_p):
 
 
 @njit(cache=True)
+def assemble_virial(dEdG_ns, dGdR_psc, i_p, D_pc):
+    """dE/d eps_ab = sum_p D_pa dE/dD_pb, dE/dD_pb = sum_s dE/dG_{i_p s} dGdR_psb.
+
+    G_i depends on the positions only through its pair vectors D_p, which a
+    homogeneous strain maps to D_p (1 + eps); this is the virial of the pair
+    terms, and the stress is sigma = (1/V) dE/d eps.
+    """
+    s_max = dEdG_ns.shape[1]
+    dEdeps_cc = np.zeros((3, 3))
+    for p in range(i_p.shape[0]):
+        i = i_p[p]
+        for s in range(s_max):
+            for b in range(3):
+                dEdD = dEdG_ns[i, s] * dGdR_psc[p, s, b]
+                for a in range(3):
+                    dEdeps_cc[a, b] += D_pc[p, a] * dEdD
+    return dEdeps_cc
+
+
+@njit(cache=True)
 def force_adjoint(dL_dF_nc, dGdR_psc, dGself_nsc, i_p, j_p):
     """V_is = sum_k sum_c dG_is/dR_kc * dL/dF_kc: the adjoint of :func:`assemble_forces`.
 
@@ -207,14 +227,13 @@ def evaluate(
                     (int(idx[a]), int(s), float(G_as[a, s]), scaling.G_min[s], scaling.G_max[s])
                 )
     _report_extrapolations(extrapolations, extrapolation, potential)
-    F_nc = None
+    F_nc = dEdeps_cc = stress_cc = None
+    nl = desc.nl
     if forces:
-        F_nc = assemble_forces(dEdG_ns, desc.dGdR_psc, desc.dGself_nsc, desc.nl.i_p, desc.nl.j_p)
-    dEdeps_cc = stress_cc = None
+        F_nc = assemble_forces(dEdG_ns, desc.dGdR_psc, desc.dGself_nsc, nl.i_p, nl.j_p)
     if stress and np.any(pbc_c):
-        dEdeps_cc = np.einsum("ns,nsab->ab", dEdG_ns, desc.dGdeps_nscc)
-        volume = abs(np.linalg.det(cell_cc))
-        stress_cc = dEdeps_cc / volume
+        dEdeps_cc = assemble_virial(dEdG_ns, desc.dGdR_psc, nl.i_p, nl.D_pc)
+        stress_cc = dEdeps_cc / abs(np.linalg.det(cell_cc))
     return Result(
         float(energies_n.sum()),
         energies_n,

@@ -189,14 +189,17 @@ def build_neighbour_index(table_esq, n_s_e, Znum_e):
     ``radial_ees[e, f, :radial_count_ee[e, f]]``: radial functions of central
     element e to which a neighbour of element f contributes;
     ``angular_eees[e, f, g, :angular_count_eee[e, f, g]]``: angular functions
-    of e to which a neighbour pair of elements (f, g) contributes. This only
-    skips work: the weights themselves come from :func:`neighbour_weight`.
+    of e to which a neighbour pair of elements (f, g) contributes;
+    ``rjk_limit_eee[e, f, g]``: no angular function of e for the pair (f, g)
+    contributes when r_jk >= this (inf if a wide type needs no r_jk limit).
+    This only skips work: the weights come from :func:`neighbour_weight`.
     """
     n_e, s_max, _ = table_esq.shape
     radial_ees = np.zeros((n_e, n_e, s_max), dtype=np.int64)
     radial_count_ee = np.zeros((n_e, n_e), dtype=np.int64)
     angular_eees = np.zeros((n_e, n_e, n_e, s_max), dtype=np.int64)
     angular_count_eee = np.zeros((n_e, n_e, n_e), dtype=np.int64)
+    rjk_limit_eee = np.zeros((n_e, n_e, n_e))
     for e in range(n_e):
         for s in range(n_s_e[e]):
             row = table_esq[e, s]
@@ -210,7 +213,9 @@ def build_neighbour_index(table_esq, n_s_e, Znum_e):
                     if neighbour_weight(row, f, g, Znum_e[f], Znum_e[g]) != 0.0:
                         angular_eees[e, f, g, angular_count_eee[e, f, g]] = s
                         angular_count_eee[e, f, g] += 1
-    return radial_ees, radial_count_ee, angular_eees, angular_count_eee
+                        limit = row[RC] if row[KIND] == KIND_NARROW else np.inf
+                        rjk_limit_eee[e, f, g] = max(rjk_limit_eee[e, f, g], limit)
+    return radial_ees, radial_count_ee, angular_eees, angular_count_eee, rjk_limit_eee
 
 
 # ---------------------------------------------------------------------------
@@ -331,23 +336,39 @@ def neighbour_weight(row, e_j, e_k, zeta_j, zeta_k):
 
 @njit(cache=True, parallel=True)
 def descriptor_kernel(
-    elem_n, Znum_e, table_esq, n_s_e, index, i_p, j_p, D_pc, d_p, offsets_n1, with_derivatives
+    elem_n,
+    Znum_e,
+    table_esq,
+    n_s_e,
+    index,
+    i_p,
+    j_p,
+    D_pc,
+    d_p,
+    offsets_n1,
+    with_derivatives,
+    with_strain,
 ):
-    """G_ns and (optionally) dGdR_psc, dGself_nsc, dGdeps_nscc for one structure.
+    """G_ns and (optionally) dGdR_psc, dGself_nsc and dGdeps_nscc for one structure.
+
+    ``with_derivatives``: position derivatives; ``with_strain``: also the
+    strain derivatives (not needed for stress, which the potential takes
+    from the pair terms directly, but part of the descriptor's output).
 
     Parallel over central atoms i (each thread owns the rows of its atom's
     pairs, so no scatter races). See the module docstring for the formulas.
     """
-    radial_ees, radial_count_ee, angular_eees, angular_count_eee = index
+    radial_ees, radial_count_ee, angular_eees, angular_count_eee, rjk_limit_eee = index
     n = elem_n.shape[0]
     s_max = table_esq.shape[1]
     n_pairs = i_p.shape[0]
     G_ns = np.zeros((n, s_max))
     p_der = n_pairs if with_derivatives else 0
     n_der = n if with_derivatives else 0
+    n_strain = n if (with_derivatives and with_strain) else 0
     dGdR_psc = np.zeros((p_der, s_max, 3))
     dGself_nsc = np.zeros((n_der, s_max, 3))
-    dGdeps_nscc = np.zeros((n_der, s_max, 3, 3))
+    dGdeps_nscc = np.zeros((n_strain, s_max, 3, 3))
     for i in prange(n):
         e = elem_n[i]
         table_sq = table_esq[e]
@@ -381,8 +402,11 @@ def descriptor_kernel(
                     for c in range(3):
                         dGdR_psc[p, s, c] += dG_dr * D_pc[p, c]
         # Angular functions: sum over pairs of neighbours j < k.
-        u_ij_c = np.zeros(3)
-        u_ik_c = np.zeros(3)
+        # Unit vectors u = D/r of atom i's pairs, computed once per pair.
+        u_lc = np.empty((n_nb, 3))
+        for lj in range(n_nb):
+            for c in range(3):
+                u_lc[lj, c] = D_pc[first + lj, c] / d_p[first + lj]
         u_jk_c = np.zeros(3)
         dcos_dD_ij_c = np.zeros(3)
         dcos_dD_ik_c = np.zeros(3)
@@ -393,29 +417,32 @@ def descriptor_kernel(
             for lk in range(lj + 1, n_nb):
                 pk = first + lk
                 e_k = elem_n[j_p[pk]]
+                if angular_count_eee[e, e_j, e_k] == 0:
+                    continue
                 r_ik = d_p[pk]
-                dot = 0.0
+                cos_theta = 0.0
                 r2_jk = 0.0
                 for c in range(3):
-                    dot += D_pc[pj, c] * D_pc[pk, c]
+                    cos_theta += u_lc[lj, c] * u_lc[lk, c]
                     r2_jk += (D_pc[pk, c] - D_pc[pj, c]) ** 2
                 r_jk = np.sqrt(r2_jk)
-                cos_theta = dot / (r_ij * r_ik)
+                if r_jk >= rjk_limit_eee[e, e_j, e_k]:
+                    continue  # every function of this pair needs r_jk < r_c
                 if with_derivatives:
-                    # Unit vectors and dcos/dD_ij = (u_ik - cos u_ij) / r_ij (and j <-> k).
+                    # dcos/dD_ij = (u_ik - cos u_ij) / r_ij (and j <-> k); u_jk = D_jk / r_jk.
+                    inv_r_jk = 1.0 / r_jk if r_jk > 0.0 else 0.0
                     for c in range(3):
-                        u_ij_c[c] = D_pc[pj, c] / r_ij
-                        u_ik_c[c] = D_pc[pk, c] / r_ik
-                        u_jk_c[c] = (D_pc[pk, c] - D_pc[pj, c]) / r_jk if r_jk > 0.0 else 0.0
-                    for c in range(3):
-                        dcos_dD_ij_c[c] = (u_ik_c[c] - cos_theta * u_ij_c[c]) / r_ij
-                        dcos_dD_ik_c[c] = (u_ij_c[c] - cos_theta * u_ik_c[c]) / r_ik
+                        dcos_dD_ij_c[c] = (u_lc[lk, c] - cos_theta * u_lc[lj, c]) / r_ij
+                        dcos_dD_ik_c[c] = (u_lc[lj, c] - cos_theta * u_lc[lk, c]) / r_ik
+                        u_jk_c[c] = (D_pc[pk, c] - D_pc[pj, c]) * inv_r_jk
                 s_cut = -1  # last function whose r_jk leg was computed
                 fc_jk, dfc_jk, R_jk_cut, dR_jk_cut = 1.0, 0.0, 0.0, 0.0
                 for q in range(angular_count_eee[e, e_j, e_k]):
                     s = angular_eees[e, e_j, e_k, q]
                     row = table_sq[s]
                     kind = row[KIND]
+                    if kind == KIND_NARROW and r_jk >= row[RC]:
+                        continue
                     R_ij = Rleg_ls[lj, s]
                     R_ik = Rleg_ls[lk, s]
                     if R_ij == 0.0 or R_ik == 0.0:
@@ -447,10 +474,10 @@ def descriptor_kernel(
                     dT_drjk = w * A * R_ij * R_ik * dR_jk
                     for c in range(3):
                         dGdR_psc[pj, s, c] += (
-                            dT_dcos * dcos_dD_ij_c[c] + dT_drij * u_ij_c[c] - dT_drjk * u_jk_c[c]
+                            dT_dcos * dcos_dD_ij_c[c] + dT_drij * u_lc[lj, c] - dT_drjk * u_jk_c[c]
                         )
                         dGdR_psc[pk, s, c] += (
-                            dT_dcos * dcos_dD_ik_c[c] + dT_drik * u_ik_c[c] + dT_drjk * u_jk_c[c]
+                            dT_dcos * dcos_dD_ik_c[c] + dT_drik * u_lc[lk, c] + dT_drjk * u_jk_c[c]
                         )
         if with_derivatives:
             # Self term (translational invariance) and strain derivative.
@@ -458,8 +485,10 @@ def descriptor_kernel(
                 for s in range(n_s):
                     for b in range(3):
                         dGself_nsc[i, s, b] -= dGdR_psc[p, s, b]
+                    if with_strain:
                         for a in range(3):
-                            dGdeps_nscc[i, s, a, b] += D_pc[p, a] * dGdR_psc[p, s, b]
+                            for b in range(3):
+                                dGdeps_nscc[i, s, a, b] += D_pc[p, a] * dGdR_psc[p, s, b]
     return G_ns, dGdR_psc, dGself_nsc, dGdeps_nscc
 
 
@@ -516,8 +545,14 @@ class SymmetryFunctionSet:
         sizes = ", ".join(f"{e}: {n}" for e, n in zip(self.elements, self.n_s_e))
         return f"SymmetryFunctionSet({sizes}; rc={self.cutoff:g} Å)"
 
-    def compute(self, symbols, R_nc, cell_cc, pbc_c, with_derivatives=True) -> Descriptors:
-        """Descriptors of one structure (positions in Å, ASE cell rows)."""
+    def compute(
+        self, symbols, R_nc, cell_cc, pbc_c, with_derivatives=True, with_strain=False
+    ) -> Descriptors:
+        """Descriptors of one structure (positions in Å, ASE cell rows).
+
+        ``with_derivatives``: dG/dR (pairs and self terms); ``with_strain``:
+        also dG/d eps (``dGdeps_nscc``; empty otherwise).
+        """
         elem_n = element_indices(list(symbols), self.elements)
         nl = neighbour_list(R_nc, cell_cc, pbc_c, self.cutoff)
         arrays = descriptor_kernel(
@@ -532,10 +567,11 @@ class SymmetryFunctionSet:
             nl.d_p,
             nl.offsets_n1,
             bool(with_derivatives),
+            bool(with_strain),
         )
         return Descriptors(*arrays, elem_n=elem_n, n_s_e=self.n_s_e, nl=nl)
 
-    def compute_atoms(self, atoms, with_derivatives=True) -> Descriptors:
+    def compute_atoms(self, atoms, with_derivatives=True, with_strain=False) -> Descriptors:
         """Descriptors of an ``ase.Atoms``."""
         return self.compute(
             atoms.get_chemical_symbols(),
@@ -543,6 +579,7 @@ class SymmetryFunctionSet:
             atoms.get_cell().array,
             atoms.get_pbc(),
             with_derivatives,
+            with_strain,
         )
 
 

@@ -210,3 +210,13 @@ def test_force_adjoint_is_transpose_of_force_assembly(potential):
     rhs = np.sum(dL_dF * result.forces_nc)
     assert abs(rhs) > 1e-3
     assert lhs == pytest.approx(rhs, rel=1e-12)
+
+
+def test_pair_virial_equals_strain_derivative_route(potential):
+    """sigma V = sum_p D_p x dE/dD_p = sum_is dE/dG_is dG_is/d eps (two routes)."""
+    atoms = random_structure(19, n=9)
+    result = evaluate_atoms(potential, atoms)
+    desc = potential.descriptor.compute_atoms(atoms, with_strain=True)
+    via_strain = np.einsum("ns,nsab->ab", result.dEdG_ns, desc.dGdeps_nscc)
+    assert np.abs(via_strain).max() > 1e-3
+    np.testing.assert_allclose(result.dEdeps_cc, via_strain, rtol=1e-12, atol=1e-13)
