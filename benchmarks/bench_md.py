@@ -3,6 +3,10 @@
 Usage (defaults: EMT copper, 5x5x5 cubic cells = 500 atoms, 200 steps):
 
     PYTHONPATH=. python benchmarks/bench_md.py [--repeat 5] [--steps 200] [--memory]
+    PYTHONPATH=. python benchmarks/bench_md.py --system water --steps 20 --dt 0.5
+
+``--system water``: the 1080-atom RPBE-D3 water box with the published
+n2p2 potential (nnp_ref.NNPCalculator), from ../shared/n2p2.
 
 For every integrator, and for Verlet also with a .traj trajectory written
 every 10 steps, it reports steps/s, the wall-clock share spent outside the
@@ -78,13 +82,24 @@ def main() -> None:
     parser.add_argument("--steps", type=int, default=200)
     parser.add_argument("--dt", type=float, default=2.0, help="time step, fs")
     parser.add_argument("--memory", action="store_true", help="also measure memory growth")
+    parser.add_argument("--system", choices=("cu", "water"), default="cu")
     args = parser.parse_args()
 
-    atoms = bulk("Cu", cubic=True).repeat(args.repeat)
-    atoms.rattle(0.02, seed=0)
+    if args.system == "water":
+        from _common import water_box
+
+        from nnp_ref import NNPCalculator
+
+        atoms, potential = water_box()
+        atoms.calc = NNPCalculator(potential)
+        label = "NNP water (RPBE-D3)"
+    else:
+        atoms = bulk("Cu", cubic=True).repeat(args.repeat)
+        atoms.rattle(0.02, seed=0)
+        atoms.calc = EMT()
+        label = "EMT Cu"
     atoms.set_momenta(maxwell_boltzmann_momenta(atoms.get_masses(), 300.0, 0))
-    atoms.calc = EMT()
-    print(f"EMT Cu, {len(atoms)} atoms, {args.steps} steps of {args.dt} fs")
+    print(f"{label}, {len(atoms)} atoms, {args.steps} steps of {args.dt} fs")
     bench_run_md(atoms, args.dt, 5)  # warm-up (imports, first calculator call)
 
     with tempfile.TemporaryDirectory() as tmp:
