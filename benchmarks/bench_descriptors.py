@@ -21,7 +21,7 @@ def main():
     sfs.compute_atoms(atoms)
     print(f"read files + first call (compile or cache load): {time.perf_counter() - t0:.2f} s")
     n = len(atoms)
-    for threads in (1, 2):
+    for threads in sorted({1, min(2, numba.config.NUMBA_NUM_THREADS)}):
         numba.set_num_threads(threads)
         t = median_time(lambda: sfs.compute_atoms(atoms), repeats=10)
         t_G = median_time(lambda: sfs.compute_atoms(atoms, with_derivatives=False), repeats=10)

@@ -18,14 +18,14 @@ from _common import median_time, peak_memory_mb, water_box
 from nnp_ref import network as nn
 from nnp_ref.neighbours import neighbour_list
 from nnp_ref.potential import assemble_forces, evaluate_atoms
-from nnp_ref.symmetry_functions import descriptor_kernel
+from nnp_ref.symmetry_functions import descriptor_kernel, element_indices
 
 
 def phases(potential, atoms):
     """Time each phase of one energy + force evaluation separately."""
     R, cell, pbc = atoms.positions, atoms.cell.array, atoms.pbc
     sfs = potential.descriptor
-    elem_n = np.array([potential.elements.index(s) for s in atoms.get_chemical_symbols()])
+    elem_n = element_indices(atoms.get_chemical_symbols(), potential.elements)
     out = {}
     t = time.perf_counter()
     nl = neighbour_list(R, cell, pbc, sfs.cutoff)
@@ -43,6 +43,7 @@ def phases(potential, atoms):
         nl.d_p,
         nl.offsets_n1,
         True,
+        False,
     )
     out["symmetry functions"] = time.perf_counter() - t
     t = time.perf_counter()
@@ -63,7 +64,7 @@ def phases(potential, atoms):
 def main():
     atoms, potential = water_box()
     evaluate_atoms(potential, atoms, stress=False)
-    for threads in (1, 2):
+    for threads in sorted({1, min(2, numba.config.NUMBA_NUM_THREADS)}):
         numba.set_num_threads(threads)
         total = median_time(lambda: evaluate_atoms(potential, atoms, stress=False), repeats=10)
         print(f"{threads} thread(s): energy + forces {total * 1e3:.1f} ms   [n2p2: 370 ms]")
