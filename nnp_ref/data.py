@@ -238,7 +238,9 @@ def split_random(structures, validation: float = 0.1, test: float = 0.1, seed=0)
     """
     n = len(structures)
     if not (0.0 <= validation < 1.0 and 0.0 <= test < 1.0 and validation + test < 1.0):
-        raise ValueError(f"need 0 <= validation, test and validation + test < 1, got {validation}, {test}")
+        raise ValueError(
+            f"need 0 <= validation, test and validation + test < 1, got {validation}, {test}"
+        )
     n_val = max(int(round(validation * n)), 1 if validation > 0 and n > 2 else 0)
     n_test = max(int(round(test * n)), 1 if test > 0 and n > 2 else 0)
     if n - n_val - n_test < 1:
@@ -427,7 +429,9 @@ def generate_reference_data(
     from tqdm.auto import tqdm
 
     if kind not in KINDS and (symbols is None or crystal is None or a is None):
-        raise ValueError(f"unknown kind {kind!r}; expected one of {sorted(KINDS)} or give symbols, crystal and a")
+        raise ValueError(
+            f"unknown kind {kind!r}; expected one of {sorted(KINDS)} or give symbols, crystal and a"
+        )
     preset = KINDS.get(kind, {})
     symbols = tuple(symbols or preset["symbols"])
     crystal = crystal or preset["crystal"]

@@ -54,7 +54,9 @@ def predict_dataset(potential: Potential, structures, progress: bool = False) ->
         result = evaluate_atoms(potential, atoms, forces=True, stress=False)
         energy = reference_energy(atoms)
         if energy is None:
-            raise ValueError(f"structure {s} ({atoms.get_chemical_formula()}) has no reference energy")
+            raise ValueError(
+                f"structure {s} ({atoms.get_chemical_formula()}) has no reference energy"
+            )
         E_ref.append(energy / len(atoms))
         E_pred.append(result.energy / len(atoms))
         n_atoms.append(len(atoms))
@@ -148,7 +150,10 @@ def error_histogram(pred: Predictions, ax=None, bins: int = 50):
     fig, (ax_E, ax_F) = _axes(ax, ncols=2)
     dE = 1e3 * (pred.E_pred_s - pred.E_ref_s)
     dF = 1e3 * (pred.F_pred_kc - pred.F_ref_kc).ravel()
-    for axis, err, name in ((ax_E, dE, "energy error (meV/atom)"), (ax_F, dF, "force error (meV/Å)")):
+    for axis, err, name in (
+        (ax_E, dE, "energy error (meV/atom)"),
+        (ax_F, dF, "force error (meV/Å)"),
+    ):
         if err.size:
             axis.hist(err, bins=bins, color="C0", alpha=0.8)
         axis.set_xlabel(name)
@@ -201,18 +206,21 @@ def read_n2p2_learning_curve(path, energy_unit: float = 1.0, force_unit: float =
             if words[0].startswith("#") or names is None:
                 continue
             values = dict(zip(names, map(float, words)))
-            rows.append({
-                "epoch": values["epoch"],
-                "rmse_energy_train_meV_per_atom": 1e3 * energy_unit * values["RMSEpa_Etrain_pu"],
-                "rmse_energy_validation_meV_per_atom": 1e3 * energy_unit * values["RMSEpa_Etest_pu"],
-                "rmse_force_train_meV_per_A": 1e3 * force_unit * values.get("RMSE_Ftrain_pu", np.nan),
-                "rmse_force_validation_meV_per_A": 1e3 * force_unit * values.get("RMSE_Ftest_pu", np.nan),
-            })  # fmt: skip
+            e, f = 1e3 * energy_unit, 1e3 * force_unit
+            rows.append(
+                {
+                    "epoch": values["epoch"],
+                    "rmse_energy_train_meV_per_atom": e * values["RMSEpa_Etrain_pu"],
+                    "rmse_energy_validation_meV_per_atom": e * values["RMSEpa_Etest_pu"],
+                    "rmse_force_train_meV_per_A": f * values.get("RMSE_Ftrain_pu", np.nan),
+                    "rmse_force_validation_meV_per_A": f * values.get("RMSE_Ftest_pu", np.nan),
+                }
+            )
     return rows
 
 
 def plot_learning_curve(histories, ax=None, labels=None, x: str = "epoch"):
-    """RMSE of energies per atom (left) and forces (right) per epoch, train (solid) and validation (dashed).
+    """RMSE of energies per atom (left) and forces (right): train solid, validation dashed.
 
     ``histories``: one history (list of dicts, e.g. ``TrainingResult.history``
     or :func:`nnp_ref.training.read_history`), a path to a ``history.csv``,

@@ -181,6 +181,9 @@ def get_parameters(potential: Potential) -> np.ndarray:
 def set_parameters(potential: Potential, w) -> None:
     """Write the flat vector ``w`` into the networks, in place."""
     w = np.asarray(w, dtype=np.float64)
+    expected = sum(nn.n_parameters(potential.networks[e]) for e in potential.elements)
+    if w.shape != (expected,):
+        raise ValueError(f"parameter vector has {w.size} entries, the networks {expected}")
     start = 0
     for e in potential.elements:
         net = potential.networks[e]
@@ -189,8 +192,6 @@ def set_parameters(potential: Potential, w) -> None:
             start += W.size
             b[...] = w[start : start + b.size]
             start += b.size
-    if start != w.size:
-        raise ValueError(f"parameter vector has {w.size} entries, the networks {start}")
 
 
 def weight_mask(potential: Potential) -> np.ndarray:
@@ -306,9 +307,7 @@ def loss_and_gradient(
     mask = weight_mask(potential) if weights.l2 else None
     w = get_parameters(potential) if weights.l2 else None
     L_2 = weights.l2 * float(np.sum(w[mask] ** 2)) if weights.l2 else 0.0
-    value = LossValue(
-        L_E + L_F + L_2, L_E, L_F, L_2, float(np.sqrt(np.mean(dE_b**2))), rmse_F
-    )
+    value = LossValue(L_E + L_F + L_2, L_E, L_F, L_2, float(np.sqrt(np.mean(dE_b**2))), rmse_F)
     if not gradient:
         return value, None
     # energy part: dL/dE_b, then per atom
@@ -397,7 +396,9 @@ def force_jacobian(potential: Potential, batch: Batch, pred: Prediction, k_m, c_
     V_mns = force_adjoint_components(
         k_m, c_m, batch.dGdR_psc, batch.dGself_nsc, batch.i_p, batch.j_p
     )
-    rows = np.zeros((len(k_m), sum(nn.n_parameters(potential.networks[e]) for e in potential.elements)))
+    rows = np.zeros(
+        (len(k_m), sum(nn.n_parameters(potential.networks[e]) for e in potential.elements))
+    )
     start = 0
     for e, symbol in enumerate(potential.elements):
         net = potential.networks[symbol]

@@ -178,7 +178,9 @@ class KalmanFilter:
                  etatau: float = 0.0, etamax: float = 1.0, lambda0: float = 0.96,
                  nu: float = 0.9995):  # fmt: skip
         if kind not in ("standard", "fading_memory"):
-            raise ValueError(f"Kalman filter kind must be 'standard' or 'fading_memory', got {kind!r}")
+            raise ValueError(
+                f"Kalman filter kind must be 'standard' or 'fading_memory', got {kind!r}"
+            )
         if epsilon <= 0:
             raise ValueError(f"epsilon must be > 0, got {epsilon}")
         self.kind = kind

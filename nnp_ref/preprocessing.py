@@ -150,13 +150,14 @@ def radial_grid(mode: str, n: int, r_lower: float, r_upper: float):
     """(r_s, eta) pairs of n2p2 sfparamgen's rule "gastegger2018".
 
     "shift": r_s = linspace(r_lower, r_upper, n), eta = 1/(2 dr^2) for all.
-    "center": r_s = 0, eta_k = 1/(2 r_k^2) with r_k = linspace(r_lower, r_upper, n).
+    "center": r_s = 0, eta_k = 1/(2 r_k^2) with r_k = linspace(r_lower, r_upper, n)
+    (n = 1: the widest, r_1 = r_upper).
     """
-    if n < 2:
-        raise ValueError(f"need at least 2 grid points, got {n}")
+    if n < (2 if mode == "shift" else 1):
+        raise ValueError(f"need at least {2 if mode == 'shift' else 1} grid points, got {n}")
     if not 0.0 < r_lower < r_upper:
         raise ValueError(f"need 0 < r_lower < r_upper, got {r_lower}, {r_upper}")
-    grid = np.linspace(r_lower, r_upper, n)
+    grid = np.linspace(r_lower, r_upper, n) if n > 1 else np.array([r_upper])
     if mode == "shift":
         dr = (r_upper - r_lower) / (n - 1)
         return grid, np.full(n, 1.0 / (2.0 * dr * dr))
@@ -201,8 +202,9 @@ def default_symmetry_functions(
         for nb in elements:
             for rs, eta in zip(rs_r, eta_r):
                 sfs.append(
-                    SymmetryFunction(2, center, (nb,), rc, eta=float(eta), rs=float(rs),
-                                     cutoff_type=cutoff_type)  # fmt: skip
+                    SymmetryFunction(
+                        2, center, (nb,), rc, eta=float(eta), rs=float(rs), cutoff_type=cutoff_type
+                    )  # fmt: skip
                 )
         for nb1, nb2 in combinations_with_replacement(elements, 2):
             for eta in eta_a:

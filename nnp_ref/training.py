@@ -301,7 +301,9 @@ class Trainer:
         ]
         self.validation_items = [
             structure_data(a, d, f"validation structure {i} ({a.get_chemical_formula()})")
-            for i, (a, d) in enumerate(zip(validation_set, validation_descriptors or [], strict=True))
+            for i, (a, d) in enumerate(
+                zip(validation_set, validation_descriptors or [], strict=True)
+            )
         ]
         u_E, u_F = energy_force_units(train_set, self.potential.energy_offsets)
         self.u_E = float(cfg.energy_unit or u_E)
@@ -461,13 +463,17 @@ class Trainer:
             self.bad_epochs += 1
         if cfg.checkpoint_dir:
             self._write_history(Path(cfg.checkpoint_dir) / "history.csv")
-            if self.epoch % max(cfg.checkpoint_every, 1) == 0 or self._should_stop():
+            every = max(cfg.checkpoint_every, 1)
+            if (self.epoch > 0 and self.epoch % every == 0) or self._should_stop():
                 self._save_state(Path(cfg.checkpoint_dir))
         if self.epoch > 0:
             self.bar.update(1)
-        self.bar.set_postfix(
-            E=f"{1e3 * rmse_E:.2f}/{1e3 * val_E:.2f}", F=f"{1e3 * rmse_F:.1f}/{1e3 * val_F:.1f}"
-        )
+        # RMSE train/validation in meV/atom and meV/Å
+        if self.validation_eval:
+            E, F = f"{1e3 * rmse_E:.2f}/{1e3 * val_E:.2f}", f"{1e3 * rmse_F:.1f}/{1e3 * val_F:.1f}"
+        else:
+            E, F = f"{1e3 * rmse_E:.2f}", f"{1e3 * rmse_F:.1f}"
+        self.bar.set_postfix(E=E, F=F)
 
     def _learning_rate(self) -> float:
         if self.config.optimizer == "adam":
@@ -641,7 +647,9 @@ class Trainer:
         writer = csv.DictWriter(buffer, fieldnames=HISTORY_COLUMNS, lineterminator="\n")
         writer.writeheader()
         for row in self.history:
-            writer.writerow({k: (f"{v:.10g}" if isinstance(v, float) else v) for k, v in row.items()})
+            writer.writerow(
+                {k: (f"{v:.10g}" if isinstance(v, float) else v) for k, v in row.items()}
+            )
         atomic_write_text(path, buffer.getvalue())
 
     def _save_state(self, directory: Path) -> None:
@@ -719,7 +727,8 @@ def read_history(path) -> list[dict]:
 
 def train(potential: Potential, train_set, validation_set=None, resume: bool = False,
           **config) -> TrainingResult:  # fmt: skip
-    """Shortcut: ``Trainer(potential, train_set, validation_set, TrainingConfig(**config)).fit()``."""
+    """Shortcut: ``Trainer(potential, train_set, validation_set, TrainingConfig(**config))``,
+    then ``.fit(resume)``."""
     return Trainer(potential, train_set, validation_set, TrainingConfig(**config)).fit(resume)
 
 
