@@ -42,6 +42,8 @@ def test_water_nve_drift_and_momentum(water48):
 def test_water_fluctuation_scales_as_dt_squared(water48):
     atoms = water48.copy()
     atoms.calc = water48.calc
-    study = energy_conservation(atoms, [0.125, 0.25, 0.5], duration_fs=40.0, init_temperature_K=300.0)
+    study = energy_conservation(
+        atoms, [0.125, 0.25, 0.5], duration_fs=40.0, init_temperature_K=300.0
+    )
     assert np.all(study.rms_meV_atom > 0)
     assert 1.7 < study.exponent < 2.3
