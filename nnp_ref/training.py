@@ -27,7 +27,8 @@ The loop (``Trainer.fit``):
    ``last_model.json`` + ``state.npz`` (atomically), and the learning curve to
    ``history.csv``, so ``fit(resume=True)`` continues where a run stopped;
 5. stop after ``epochs``, or ``patience`` epochs without improvement (early
-   stopping), or when ``max_time`` seconds are spent.
+   stopping), or before an epoch that would end after ``max_time`` seconds
+   (judged by the last epoch's duration).
 
 Errors are normalised as in n2p2 (``nnp-norm``): u_E, the standard deviation
 of the per-atom energy remainder after the element energies, and u_F, the
@@ -415,6 +416,12 @@ class Trainer:
     def _wall(self) -> float:
         return self.wall_offset + time.perf_counter() - self.t_start
 
+    def _last_epoch_time(self) -> float:
+        """Wall time of the last epoch: another one would take about as long."""
+        if len(self.history) < 2:
+            return 0.0
+        return self.history[-1]["wall_time_s"] - self.history[-2]["wall_time_s"]
+
     def _should_stop(self) -> bool:
         cfg = self.config
         if self.stopped:
@@ -423,7 +430,7 @@ class Trainer:
             self.stopped = f"reached {cfg.epochs} epochs"
         elif cfg.patience is not None and self.bad_epochs >= cfg.patience:
             self.stopped = f"early stopping: no improvement for {cfg.patience} epochs"
-        elif cfg.max_time is not None and self._wall() >= cfg.max_time:
+        elif cfg.max_time is not None and self._wall() + self._last_epoch_time() > cfg.max_time:
             self.stopped = f"time budget of {cfg.max_time:g} s used"
         return bool(self.stopped)
 
