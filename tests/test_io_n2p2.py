@@ -589,3 +589,17 @@ def test_n2p2_energy_bookkeeping(n2p2_dir):
     n = len(atomic)
     offsets = sum(s.atom_energy[e] for e in ("H", "O"))  # 0 here: commented out
     assert atomic.sum() + n * s.mean_energy + offsets == pytest.approx(total, rel=1e-13)
+
+
+def test_begin_tags_set_train(tmp_path):
+    """'begin set=train' tags (used for n2p2-style splits) land in atoms.info."""
+    from nnp_ref.io.n2p2 import N2p2FormatError, read_data
+
+    block = "atom 0 0 0 H 0 0 0 0 0\natom 0 0 0.8 H 0 0 0 0 0\nenergy -1.0\nend\n"
+    path = tmp_path / "tagged.data"
+    path.write_text("begin set=train\n" + block + "begin set=test\n" + block + "begin\n" + block)
+    structures = read_data(path)
+    assert [a.info.get("set") for a in structures] == ["train", "test", None]
+    path.write_text("begin oops\n" + block)
+    with pytest.raises(N2p2FormatError, match=r":1:.*begin key=value"):
+        read_data(path)

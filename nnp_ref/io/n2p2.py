@@ -1129,6 +1129,7 @@ class _Block:
         self.forces: list[tuple[float, float, float]] = []
         self.energy: float | None = None
         self.charge: float | None = None
+        self.tags: dict[str, str] = {}  # 'begin key=value' tags, e.g. set=train
 
 
 _ATOM_COLUMNS = ("x", "y", "z", "element", "charge", "unused", "fx", "fy", "fz")
@@ -1184,6 +1185,7 @@ def _finish_block(block: _Block, path, line, length_unit, energy_unit, require_e
         atoms.info["comment"] = block.comment
     if block.charge is not None:
         atoms.info["charge"] = block.charge
+    atoms.info.update(block.tags)
     return atoms
 
 
@@ -1211,11 +1213,14 @@ def iread_data(
                 if key != "begin":
                     what = "'end' without 'begin'" if key == "end" else f"{key!r}"
                     raise N2p2FormatError(path, lineno, f"expected 'begin', got {what}")
-                if len(words) != 1:
+                tags = [w.split("=", 1) for w in words[1:]]
+                if any(len(t) != 2 or not t[0] for t in tags):
                     raise N2p2FormatError(
-                        path, lineno, f"expected 'begin' alone, got {text.strip()!r}"
-                    )
+                        path, lineno, f"expected 'begin' or 'begin key=value ...' (e.g. "
+                        f"set=train), got {text.strip()!r}",
+                    )  # fmt: skip
                 block = _Block(lineno)
+                block.tags = dict(tags)
             elif key == "atom":
                 _atom_line(words, path, lineno, block, elements)
             elif key == "lattice":
