@@ -46,6 +46,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numba
 import numpy as np
 from ase.data import atomic_numbers
 from numba import njit, prange
@@ -59,6 +60,9 @@ ANGULAR_TYPES = (3, 9, 13, 21, 22, 24, 25)
 WEIGHTED_TYPES = (12, 13, 23, 24, 25)
 NARROW_TYPES = (3, 13, 21, 24)  # angular types with the r_jk terms
 COMPACT_TYPES = (20, 21, 22, 23, 24, 25)
+
+# Structures with fewer atoms are computed on one thread.
+PARALLEL_MIN_ATOMS = 256
 
 # Columns of the parameter table.
 TYPE, E1, E2, RC, ETA, RS, ZETA, LAM, CTYPE, ALPHA, RL, ANG_L, ANG_R, SUBTYPE, KIND, PREF = range(
@@ -555,7 +559,19 @@ class SymmetryFunctionSet:
         """
         elem_n = element_indices(list(symbols), self.elements)
         nl = neighbour_list(R_nc, cell_cc, pbc_c, self.cutoff)
-        arrays = descriptor_kernel(
+        # Small structures run on one thread: waking the thread pool costs
+        # more than it saves (and a lot on a busy machine).
+        threads = numba.get_num_threads()
+        if len(elem_n) < PARALLEL_MIN_ATOMS:
+            numba.set_num_threads(1)
+        try:
+            arrays = self._kernel(elem_n, nl, with_derivatives, with_strain)
+        finally:
+            numba.set_num_threads(threads)
+        return Descriptors(*arrays, elem_n=elem_n, n_s_e=self.n_s_e, nl=nl)
+
+    def _kernel(self, elem_n, nl, with_derivatives, with_strain):
+        return descriptor_kernel(
             elem_n,
             self.Znum_e,
             self.table_esq,
@@ -569,7 +585,6 @@ class SymmetryFunctionSet:
             bool(with_derivatives),
             bool(with_strain),
         )
-        return Descriptors(*arrays, elem_n=elem_n, n_s_e=self.n_s_e, nl=nl)
 
     def compute_atoms(self, atoms, with_derivatives=True, with_strain=False) -> Descriptors:
         """Descriptors of an ``ase.Atoms``."""
