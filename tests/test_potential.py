@@ -12,6 +12,7 @@ from nnp_ref import network as nn
 from nnp_ref.potential import ExtrapolationError, Potential, evaluate_atoms
 from nnp_ref.scaling import Scaling
 from nnp_ref.symmetry_functions import SymmetryFunctionSet
+from tests.finite_differences import position_derivative, strain_derivative
 from tests.test_symmetry_functions import random_structure, sf_sets_two_elements
 
 ELEMENTS = ("H", "O")
@@ -51,17 +52,12 @@ def potential():
     return make_potential()
 
 
+def energy_fn(potential):
+    return lambda atoms: evaluate_atoms(potential, atoms, forces=False, stress=False).energy
+
+
 def numerical_forces(potential, atoms, h=1e-5):
-    F = np.zeros((len(atoms), 3))
-    for k in range(len(atoms)):
-        for c in range(3):
-            E = []
-            for sign in (1, -1):
-                a = atoms.copy()
-                a.positions[k, c] += sign * h
-                E.append(evaluate_atoms(potential, a, forces=False, stress=False).energy)
-            F[k, c] = -(E[0] - E[1]) / (2 * h)
-    return F
+    return -position_derivative(energy_fn(potential), atoms, h=h)
 
 
 @pytest.mark.parametrize(
@@ -89,19 +85,7 @@ def test_forces_vs_finite_differences(seed, pbc, mode, activations):
 def test_stress_vs_finite_strain(potential):
     atoms = random_structure(13, n=10)
     result = evaluate_atoms(potential, atoms)
-    h = 1e-6
-    numeric = np.zeros((3, 3))
-    for a in range(3):
-        for b in range(3):
-            E = []
-            for sign in (1, -1):
-                eps = np.eye(3)
-                eps[a, b] += sign * h
-                strained = atoms.copy()
-                strained.set_cell(atoms.cell.array @ eps, scale_atoms=False)
-                strained.positions = atoms.positions @ eps
-                E.append(evaluate_atoms(potential, strained, forces=False, stress=False).energy)
-            numeric[a, b] = (E[0] - E[1]) / (2 * h) / atoms.get_volume()
+    numeric = strain_derivative(energy_fn(potential), atoms, h=1e-6) / atoms.get_volume()
     assert np.abs(numeric).max() > 1e-4
     np.testing.assert_allclose(result.stress_cc, numeric, rtol=0, atol=1e-8)
     np.testing.assert_allclose(result.stress_cc, result.stress_cc.T, atol=1e-12)

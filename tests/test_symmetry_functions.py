@@ -7,6 +7,7 @@ import pytest
 from ase import Atoms
 
 from nnp_ref.symmetry_functions import SymmetryFunction, SymmetryFunctionSet
+from tests.finite_differences import position_derivative, strain_derivative
 from tests.reference_sf import ref_descriptors
 
 RC = 4.0
@@ -96,16 +97,7 @@ def test_position_derivatives_vs_finite_differences(seed, pbc):
     sfs = SymmetryFunctionSet(sf_sets_two_elements(cutoff_type=2), ("H", "O"))
     desc = sfs.compute_atoms(atoms)
     analytic = dense_dG(desc, len(atoms))
-    h = 1e-5
-    numeric = np.zeros_like(analytic)
-    for k in range(len(atoms)):
-        for c in range(3):
-            shifted = []
-            for sign in (1, -1):
-                a = atoms.copy()
-                a.positions[k, c] += sign * h
-                shifted.append(sfs.compute_atoms(a, with_derivatives=False).G_ns)
-            numeric[:, :, k, c] = (shifted[0] - shifted[1]) / (2 * h)
+    numeric = position_derivative(lambda a: sfs.compute_atoms(a, False).G_ns, atoms, h=1e-5)
     scale = np.abs(numeric).max()
     assert scale > 0.1
     np.testing.assert_allclose(analytic, numeric, rtol=0, atol=1e-8 * max(1.0, scale))
@@ -126,19 +118,8 @@ def test_strain_derivatives_vs_finite_differences(seed, pbc):
     sfs = SymmetryFunctionSet(sf_sets_two_elements(cutoff_type=2), ("H", "O"))
     desc = sfs.compute_atoms(atoms, with_strain=True)
     assert sfs.compute_atoms(atoms).dGdeps_nscc.shape[0] == 0  # only on request
-    h = 1e-6
-    for a in range(3):
-        for b in range(3):
-            shifted = []
-            for sign in (1, -1):
-                eps = np.eye(3)
-                eps[a, b] += sign * h
-                strained = atoms.copy()
-                strained.set_cell(atoms.cell.array @ eps, scale_atoms=False)
-                strained.positions = atoms.positions @ eps
-                shifted.append(sfs.compute_atoms(strained, with_derivatives=False).G_ns)
-            numeric = (shifted[0] - shifted[1]) / (2 * h)
-            np.testing.assert_allclose(desc.dGdeps_nscc[:, :, a, b], numeric, rtol=0, atol=2e-7)
+    numeric = strain_derivative(lambda a: sfs.compute_atoms(a, False).G_ns, atoms, h=1e-6)
+    np.testing.assert_allclose(desc.dGdeps_nscc, numeric, rtol=0, atol=2e-7)
     assert np.abs(desc.dGdeps_nscc).max() > 0.1
 
 
@@ -398,16 +379,7 @@ def test_compact_types_derivatives_vs_finite_differences(seed, pbc):
     desc = sfs.compute_atoms(atoms)
     assert np.all(np.abs(desc.G_ns[:, :8]).max(axis=0) > 1e-3)  # every function is exercised
     analytic = dense_dG(desc, len(atoms))
-    h = 1e-5
-    numeric = np.zeros_like(analytic)
-    for k in range(len(atoms)):
-        for c in range(3):
-            shifted = []
-            for sign in (1, -1):
-                a = atoms.copy()
-                a.positions[k, c] += sign * h
-                shifted.append(sfs.compute_atoms(a, with_derivatives=False).G_ns)
-            numeric[:, :, k, c] = (shifted[0] - shifted[1]) / (2 * h)
+    numeric = position_derivative(lambda a: sfs.compute_atoms(a, False).G_ns, atoms, h=1e-5)
     np.testing.assert_allclose(analytic, numeric, rtol=0, atol=1e-7 * np.abs(numeric).max())
     total = np.zeros_like(desc.dGself_nsc)
     np.add.at(total, desc.nl.i_p, desc.dGdR_psc)
