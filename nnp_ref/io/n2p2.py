@@ -108,6 +108,15 @@ def _element(token: str, path, line: int, allowed=None) -> str:
     return token
 
 
+def _element_and_number(value: str, path, line: int, elements, keyword: str, convert):
+    """``<element> <number>`` of a per-element keyword (atom_energy, element_*)."""
+    words = value.split()
+    if len(words) != 2:
+        what = "<energy>" if keyword == "atom_energy" else "<n>"
+        raise N2p2FormatError(path, line, f"expected '{keyword} <element> {what}', got {value!r}")
+    return _element(words[0], path, line, elements), convert(words[1], path, line, keyword)
+
+
 def sort_elements(elements: Iterable[str]) -> tuple[str, ...]:
     """Elements in n2p2's index order: by atomic number (``ElementMap``)."""
     return tuple(sorted(elements, key=lambda s: atomic_numbers[s]))
@@ -572,13 +581,8 @@ def read_input_nn(path) -> N2p2Settings:
     elements = sort_elements(written)
     atom_energy = {e: 0.0 for e in elements}
     for line, value in kw.all("atom_energy"):
-        words = value.split()
-        if len(words) != 2:
-            raise N2p2FormatError(
-                path, line, f"expected 'atom_energy <element> <energy>', got {value!r}"
-            )
-        symbol = _element(words[0], path, line, elements)
-        atom_energy[symbol] = _float(words[1], path, line, "atom_energy")
+        symbol, energy = _element_and_number(value, path, line, elements, "atom_energy", _float)
+        atom_energy[symbol] = energy
 
     # Normalisation (Mode::setupNormalization): all of the three or none.
     present = [k for k in ("mean_energy", "conv_energy", "conv_length") if kw.has(k)]
@@ -725,13 +729,8 @@ def _read_topology(kw: _Keywords, elements) -> dict:
         out["global_hidden_layers_short"] = global_hidden
         n_hidden = {e: global_hidden for e in elements}
     for line, value in kw.all("element_hidden_layers_short"):
-        words = value.split()
-        if len(words) != 2:
-            raise N2p2FormatError(
-                path, line, f"expected 'element_hidden_layers_short <element> <n>', got {value!r}"
-            )
-        e = _element(words[0], path, line, elements)
-        n_hidden[e] = _int(words[1], path, line, "element_hidden_layers_short")
+        e, n = _element_and_number(value, path, line, elements, "element_hidden_layers_short", _int)
+        n_hidden[e] = n
         out["element_hidden_layers_short"][e] = n_hidden[e]
     for e, n in n_hidden.items():
         if n is None:
