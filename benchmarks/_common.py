@@ -14,6 +14,7 @@ N2P2_DIR = Path(os.environ.get("NNP_REF_N2P2_DIR", REPO.parent / "shared" / "n2p
 def water_box():
     """The 1080-atom RPBE-D3 water box and its published potential (eV, Å)."""
     import ase.units
+
     from nnp_ref.io.n2p2 import read_data, read_potential
 
     folder = N2P2_DIR / "H2O_RPBE-D3"

@@ -34,7 +34,7 @@ from ase.build import bulk
 from ase.calculators.emt import EMT
 from ase.md.verlet import VelocityVerlet
 
-from nnp_ref.md import maxwell_boltzmann_momenta, run_md
+from nnp_ref.dynamics.md import maxwell_boltzmann_momenta, run_md
 
 
 def bench_run_md(atoms: Atoms, dt_fs: float, n_steps: int, **kwargs) -> dict:

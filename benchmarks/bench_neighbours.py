@@ -23,7 +23,7 @@ from ase.neighborlist import neighbor_list as ase_neighbor_list  # noqa: E402
 from ase.units import Bohr  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-from nnp_ref.neighbours import neighbour_list  # noqa: E402
+from nnp_ref.descriptors.neighbours import neighbour_list  # noqa: E402
 
 DEFAULT_DATA = Path("/work/shared/n2p2/H2O_RPBE-D3/input.data")
 REPEATS = 30

@@ -15,10 +15,10 @@ import numba
 import numpy as np
 from _common import median_time, peak_memory_mb, water_box
 
-from nnp_ref import network as nn
-from nnp_ref.neighbours import neighbour_list
-from nnp_ref.potential import assemble_forces, evaluate_atoms
-from nnp_ref.symmetry_functions import descriptor_kernel, element_indices
+from nnp_ref.descriptors.neighbours import neighbour_list
+from nnp_ref.descriptors.symmetry_functions import descriptor_kernel, element_indices
+from nnp_ref.model import network as nn
+from nnp_ref.model.potential import assemble_forces, evaluate_atoms
 
 
 def phases(potential, atoms):

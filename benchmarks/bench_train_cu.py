@@ -28,15 +28,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import numba  # noqa: E402
 from _common import peak_memory_mb  # noqa: E402
 
-from nnp_ref.data import default_dataset, split_random  # noqa: E402
-from nnp_ref.evaluation import (  # noqa: E402
+from nnp_ref.analysis.errors import (  # noqa: E402
     metrics,
     parity_plot,
     plot_learning_curve,
     predict_dataset,
 )
-from nnp_ref.preprocessing import compute_descriptors  # noqa: E402
-from nnp_ref.training import Trainer, TrainingConfig, build_potential  # noqa: E402
+from nnp_ref.data.datasets import default_dataset, split_random  # noqa: E402
+from nnp_ref.training.preprocessing import compute_descriptors  # noqa: E402
+from nnp_ref.training.trainer import Trainer, TrainingConfig, build_potential  # noqa: E402
 
 SETTINGS = {
     # n2p2-style Kalman filter, more force information per update (8 components).

@@ -55,11 +55,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import ase.units  # noqa: E402
 from _common import N2P2_DIR, peak_memory_mb  # noqa: E402
 
-from nnp_ref.evaluation import plot_learning_curve, read_n2p2_learning_curve  # noqa: E402
+from nnp_ref.analysis.errors import plot_learning_curve, read_n2p2_learning_curve  # noqa: E402
+from nnp_ref.descriptors.symmetry_functions import SymmetryFunctionSet  # noqa: E402
 from nnp_ref.io.n2p2 import convert_length, read_data, read_input_nn  # noqa: E402
-from nnp_ref.preprocessing import compute_descriptors  # noqa: E402
-from nnp_ref.symmetry_functions import SymmetryFunctionSet  # noqa: E402
-from nnp_ref.training import Trainer, TrainingConfig, build_potential  # noqa: E402
+from nnp_ref.training.preprocessing import compute_descriptors  # noqa: E402
+from nnp_ref.training.trainer import Trainer, TrainingConfig, build_potential  # noqa: E402
 
 HA, HA_BOHR = ase.units.Hartree, ase.units.Hartree / ase.units.Bohr
 N2P2_FINAL = {"E_train": 3.39604e-5, "F_train": 9.47202e-3, "E_test": 8.37811e-5,

@@ -1,17 +1,17 @@
 """nnp_ref: a readable reference implementation of Behler-Parrinello neural network potentials.
 
-The pieces, one module per idea: ``neighbours`` (periodic neighbour list),
-``cutoff`` and ``compact`` (cutoff and compact functions),
-``symmetry_functions`` (ACSF and their derivatives), ``scaling``,
-``activations`` and ``network`` (hand-written backpropagation),
-``potential`` (energy, forces, stress), ``calculator`` (ASE adapter),
-``io.n2p2`` (n2p2/RuNNer files), ``md`` and ``analysis``.
+The folders follow the method's pipeline (see docs/architecture.md):
+``descriptors`` (neighbours, cutoffs, symmetry functions) -> ``model``
+(scaling, element networks, potential, ASE calculator) -> ``training``
+(preprocessing, loss, optimisers, loop) -> ``dynamics`` (MD) ->
+``analysis`` (errors, observables, plots); ``data`` (reference data),
+``io`` (n2p2 and nnp_ref files), ``cli`` and ``course`` (lectures, demo).
 """
 
-from nnp_ref.calculator import NNPCalculator
-from nnp_ref.potential import Potential, evaluate, evaluate_atoms
-from nnp_ref.scaling import Scaling
-from nnp_ref.symmetry_functions import SymmetryFunction, SymmetryFunctionSet
+from nnp_ref.descriptors.symmetry_functions import SymmetryFunction, SymmetryFunctionSet
+from nnp_ref.model.calculator import NNPCalculator
+from nnp_ref.model.potential import Potential, evaluate, evaluate_atoms
+from nnp_ref.model.scaling import Scaling
 
 __version__ = "0.1.0"
 

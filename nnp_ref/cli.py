@@ -110,8 +110,8 @@ def is_n2p2_data(path) -> bool:
 
 def load_potential(path, length_unit: float = 1.0, energy_unit: float = 1.0):
     """An nnp_ref model (``.json`` or a folder with ``model.json``) or an n2p2 potential folder."""
+    from nnp_ref.io.model_json import load_model
     from nnp_ref.io.n2p2 import read_potential
-    from nnp_ref.model_io import load_model
 
     path = Path(path)
     if not path.exists():
@@ -130,7 +130,7 @@ def read_structures(path, length_unit: float = 1.0, energy_unit: float = 1.0, in
 
     The units apply to n2p2 files only (ASE's files are in Å and eV).
     """
-    from nnp_ref.data import read_dataset
+    from nnp_ref.data.datasets import read_dataset
 
     path = Path(path)
     if not path.is_file():
@@ -150,7 +150,7 @@ def write_structures(structures, path, length_unit: float = 1.0, energy_unit: fl
     """Write structures as n2p2 ``*.data`` or, for any other name, with ASE (extxyz, traj, ...)."""
     import ase.io
 
-    from nnp_ref.data import write_extxyz
+    from nnp_ref.data.datasets import write_extxyz
     from nnp_ref.io.n2p2 import write_data
 
     path = Path(path)
@@ -182,7 +182,7 @@ def _say(args, *text) -> None:
 
 
 def cmd_demo(args) -> int:
-    from nnp_ref.demo import FULL, QUICK, run_demo
+    from nnp_ref.course.demo import FULL, QUICK, run_demo
 
     settings = QUICK if args.quick else FULL
     changes = {k: v for k, v in (("seed", args.seed), ("epochs", args.epochs)) if v is not None}
@@ -197,7 +197,7 @@ def cmd_demo(args) -> int:
 
 
 def cmd_generate(args) -> int:
-    from nnp_ref.data import generate_reference_data
+    from nnp_ref.data.datasets import generate_reference_data
 
     if args.structures < 1:
         raise ValueError(f"--structures must be >= 1, got {args.structures}")
@@ -239,13 +239,13 @@ hidden = [15, 15]               # neurons per hidden layer
 scaling_mode = "scalecenter"    # none, scale, center, scalecenter, scalesigma
 init = "glorot"                 # or "nguyen-widrow"
 seed = 0
-# default symmetry functions (nnp_ref.preprocessing.default_symmetry_functions):
+# default symmetry functions (nnp_ref.training.preprocessing.default_symmetry_functions):
 n_radial = 8
 n_angular = 3
 r_lower = 1.5
 angular = "wide"                # "wide" (type 9) or "narrow" (type 3)
 
-[training]                      # nnp_ref.training.TrainingConfig
+[training]                      # nnp_ref.training.trainer.TrainingConfig
 optimizer = "kalman"            # adam, lbfgs or kalman
 epochs = 10
 use_forces = true
@@ -254,7 +254,7 @@ force_weight = 1.0
 # patience = 5                  # early stopping (epochs without improvement)
 # learning_rate = 1e-3          # adam
 # batch_size = 8                # adam
-# [training.kalman]             # nnp_ref.optimizers.KalmanSettings
+# [training.kalman]             # nnp_ref.training.optimizers.KalmanSettings
 # force_fraction = 0.0041
 
 [output]
@@ -369,8 +369,8 @@ def _table(config: dict, name: str) -> dict:
 
 def training_config_from(table: dict):
     """``TrainingConfig`` from the [training] table (unknown keys named)."""
-    from nnp_ref.optimizers import KalmanSettings
-    from nnp_ref.training import TrainingConfig
+    from nnp_ref.training.optimizers import KalmanSettings
+    from nnp_ref.training.trainer import TrainingConfig
 
     known = _dataclass_types(TrainingConfig)
     known.pop("checkpoint_dir")
@@ -385,7 +385,7 @@ def training_config_from(table: dict):
 
 def _config_data(data: dict, base: Path, progress: bool):
     """The structures named by the [data] table."""
-    from nnp_ref.data import generate_reference_data
+    from nnp_ref.data.datasets import generate_reference_data
 
     if ("path" in data) == ("generate" in data):
         raise ValueError("[data] needs exactly one of 'path' or a [data.generate] table")
@@ -405,10 +405,10 @@ def cmd_train(args) -> int:
         return 0
     if args.config is None:
         raise ValueError("give a config file (nnp-ref train --example-config prints one)")
-    from nnp_ref.data import split_random, write_extxyz
-    from nnp_ref.evaluation import metrics, parity_plot, plot_learning_curve, predict_dataset
-    from nnp_ref.model_io import atomic_write_text, save_model
-    from nnp_ref.training import Trainer, build_potential
+    from nnp_ref.analysis.errors import metrics, parity_plot, plot_learning_curve, predict_dataset
+    from nnp_ref.data.datasets import split_random, write_extxyz
+    from nnp_ref.io.model_json import atomic_write_text, save_model
+    from nnp_ref.training.trainer import Trainer, build_potential
 
     config_path = Path(args.config)
     config = _load_toml(config_path)
@@ -478,7 +478,7 @@ def cmd_train(args) -> int:
 
 
 def cmd_evaluate(args) -> int:
-    from nnp_ref.evaluation import metrics, parity_plot, predict_dataset
+    from nnp_ref.analysis.errors import metrics, parity_plot, predict_dataset
 
     potential = load_potential(args.model, **_units(args))
     structures = read_structures(args.data, **_units(args))
@@ -512,10 +512,10 @@ def cmd_evaluate(args) -> int:
 def cmd_md(args) -> int:
     import numpy as np
 
-    from nnp_ref.calculator import NNPCalculator
-    from nnp_ref.md import run_md
-    from nnp_ref.model_io import atomic_write_text
-    from nnp_ref.plots import plot_energies
+    from nnp_ref.analysis.plots import plot_energies
+    from nnp_ref.dynamics.md import run_md
+    from nnp_ref.io.model_json import atomic_write_text
+    from nnp_ref.model.calculator import NNPCalculator
 
     if args.steps < 1 or args.dt <= 0:
         raise ValueError("--steps must be >= 1 and --dt > 0")
@@ -590,8 +590,8 @@ def cmd_md(args) -> int:
 
 
 def cmd_convert(args) -> int:
+    from nnp_ref.io.model_json import save_model
     from nnp_ref.io.n2p2 import write_potential
-    from nnp_ref.model_io import save_model
 
     src, dst = Path(args.source), Path(args.destination)
     if not src.exists():
@@ -630,7 +630,7 @@ def cmd_convert(args) -> int:
 def cmd_lecture(args) -> int:
     import time
 
-    from nnp_ref.lectures import LECTURES, make_figure
+    from nnp_ref.course.lectures import LECTURES, make_figure
 
     if args.list or args.name is None:
         width = max(len(name) for name in LECTURES)
@@ -879,7 +879,7 @@ def main(argv=None) -> int:
         matplotlib.use("Agg")  # files only: no window, works without a display
     from ase.io.formats import UnknownFileTypeError
 
-    from nnp_ref.md import MDError
+    from nnp_ref.dynamics.md import MDError
 
     errors = (ValueError, OSError, KeyError, ImportError, UnknownFileTypeError, MDError)
     with warnings.catch_warnings():

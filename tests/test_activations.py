@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from nnp_ref.activations import ACTIVATIONS, CODES, activation
+from nnp_ref.model.activations import ACTIVATIONS, CODES, activation
 
 # grid on [-4, 4] that never hits z = 0 (ReLU's kink): 0.0123 + 0.2 k
 Z_GRID = np.linspace(-3.9877, 4.0123, 41)

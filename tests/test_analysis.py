@@ -1,4 +1,4 @@
-"""Tests of nnp_ref.analysis (RDF, MSD, diffusion, block averages, the
+"""Tests of nnp_ref.analysis.observables (RDF, MSD, diffusion, block averages, the
 energy-conservation study) and smoke tests of the MD plots."""
 
 import ase.io
@@ -10,7 +10,7 @@ from ase.calculators.calculator import Calculator, all_changes
 from ase.calculators.emt import EMT
 from matplotlib.figure import Figure
 
-from nnp_ref.analysis import (
+from nnp_ref.analysis.observables import (
     block_average,
     diffusion_coefficient,
     energy_conservation,
@@ -18,14 +18,14 @@ from nnp_ref.analysis import (
     rdf,
     unwrap_positions,
 )
-from nnp_ref.md import maxwell_boltzmann_momenta, run_md, wrap_positions
-from nnp_ref.plots import (
+from nnp_ref.analysis.plots import (
     plot_energies,
     plot_energy_conservation,
     plot_msd,
     plot_rdf,
     plot_temperature,
 )
+from nnp_ref.dynamics.md import maxwell_boltzmann_momenta, run_md, wrap_positions
 
 
 class NoForces(Calculator):

@@ -17,10 +17,10 @@ import pytest
 from ase.units import Bohr, Hartree
 
 from nnp_ref.cli import build_parser, main
-from nnp_ref.data import reference_energy, reference_forces
+from nnp_ref.course.lectures import LECTURES
+from nnp_ref.data.datasets import reference_energy, reference_forces
 from nnp_ref.io.n2p2 import read_data, read_potential, read_weights
-from nnp_ref.lectures import LECTURES
-from nnp_ref.potential import evaluate_atoms
+from nnp_ref.model.potential import evaluate_atoms
 
 WATER_UNITS = ["--length-unit", "bohr", "--energy-unit", "hartree"]
 

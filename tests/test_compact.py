@@ -11,7 +11,7 @@ import math
 import numpy as np
 import pytest
 
-from nnp_ref.compact import (
+from nnp_ref.descriptors.compact import (
     ASYMMETRIC,
     CORE_EXP,
     SUBTYPE_NAMES,
@@ -23,7 +23,14 @@ from nnp_ref.compact import (
     core_function,
     subtype_code,
 )
-from nnp_ref.cutoff import CT_EXP, CT_POLY1, CT_POLY2, CT_POLY3, CT_POLY4, cutoff_function
+from nnp_ref.descriptors.cutoff import (
+    CT_EXP,
+    CT_POLY1,
+    CT_POLY2,
+    CT_POLY3,
+    CT_POLY4,
+    cutoff_function,
+)
 
 ALL_CODES = sorted(SUBTYPES.values())
 POLY_CODES = [1, 2, 3, 4]

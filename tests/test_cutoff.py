@@ -11,7 +11,7 @@ import math
 import numpy as np
 import pytest
 
-from nnp_ref.cutoff import (
+from nnp_ref.descriptors.cutoff import (
     CT_COS,
     CT_EXP,
     CT_HARD,

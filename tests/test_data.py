@@ -10,7 +10,7 @@ from ase.build import bulk
 from ase.calculators.emt import EMT
 from ase.calculators.lj import LennardJones
 
-from nnp_ref.data import (
+from nnp_ref.data.datasets import (
     attach_reference,
     check_dataset,
     default_dataset,
@@ -24,7 +24,8 @@ from nnp_ref.data import (
     split_random,
     write_extxyz,
 )
-from nnp_ref.preprocessing import (
+from nnp_ref.descriptors.symmetry_functions import SymmetryFunctionSet
+from nnp_ref.training.preprocessing import (
     compute_descriptors,
     default_symmetry_functions,
     energy_force_units,
@@ -32,7 +33,6 @@ from nnp_ref.preprocessing import (
     radial_grid,
     scaling_from_descriptors,
 )
-from nnp_ref.symmetry_functions import SymmetryFunctionSet
 
 N2P2_TRAIN = Path(__file__).resolve().parents[2] / "shared" / "n2p2" / "H2O_RPBE-D3_train"
 SMALL = dict(repeats=((2, 2, 2),), md_snapshots=2, md_equilibrate=5, md_every=3, progress=False)
@@ -216,7 +216,7 @@ def test_default_symmetry_functions_and_grids():
 def test_scaling_statistics_guard_constant_functions(cu_set):
     sets = default_symmetry_functions(("Cu",), rc=4.0, n_radial=3, n_angular=1, zetas=(1.0,))
     # a function that never sees a neighbour (rc below the shortest distance): G = 0 always
-    from nnp_ref.symmetry_functions import SymmetryFunction
+    from nnp_ref.descriptors.symmetry_functions import SymmetryFunction
 
     sets["Cu"].append(SymmetryFunction(2, "Cu", ("Cu",), 1.0, eta=0.0, cutoff_type=6))
     sfset = SymmetryFunctionSet(sets, ("Cu",))

@@ -13,8 +13,8 @@ from ase import Atoms
 from ase.calculators.singlepoint import SinglePointCalculator
 from ase.units import Bohr, Hartree
 
+from nnp_ref.descriptors.symmetry_functions import SymmetryFunction
 from nnp_ref.io import n2p2 as io
-from nnp_ref.symmetry_functions import SymmetryFunction
 
 POTENTIALS = ["H2O_RPBE-D3", "Cu2S_PBE", "Ethylbenzene_SCAN"]
 

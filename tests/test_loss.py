@@ -10,9 +10,11 @@ the potential's own evaluation.
 import numpy as np
 import pytest
 
-from nnp_ref import network as nn
-from nnp_ref.data import attach_reference
-from nnp_ref.loss import (
+from nnp_ref.data.datasets import attach_reference
+from nnp_ref.descriptors.symmetry_functions import SymmetryFunctionSet
+from nnp_ref.model import network as nn
+from nnp_ref.model.potential import Potential, evaluate_atoms, force_adjoint
+from nnp_ref.training.loss import (
     LossWeights,
     energy_jacobian,
     force_adjoint_components,
@@ -25,9 +27,7 @@ from nnp_ref.loss import (
     structure_data,
     weight_mask,
 )
-from nnp_ref.potential import Potential, evaluate_atoms, force_adjoint
-from nnp_ref.preprocessing import compute_descriptors, scaling_from_descriptors
-from nnp_ref.symmetry_functions import SymmetryFunctionSet
+from nnp_ref.training.preprocessing import compute_descriptors, scaling_from_descriptors
 from tests.test_symmetry_functions import random_structure, sf_sets_two_elements
 
 ELEMENTS = ("H", "O")

@@ -1,4 +1,4 @@
-"""Tests of nnp_ref.md: integrators, thermostats, trajectories, failure modes.
+"""Tests of nnp_ref.dynamics.md: integrators, thermostats, trajectories, failure modes.
 
 Reference systems: independent harmonic oscillators (exact solution, cheap),
 EMT copper (compared with ase.md.verlet.VelocityVerlet), a Lennard-Jones
@@ -18,8 +18,8 @@ from ase.calculators.emt import EMT
 from ase.calculators.lj import LennardJones
 from ase.md.verlet import VelocityVerlet
 
-from nnp_ref.analysis import block_average
-from nnp_ref.md import (
+from nnp_ref.analysis.observables import block_average
+from nnp_ref.dynamics.md import (
     ASEForces,
     MDError,
     MDState,

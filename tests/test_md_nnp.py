@@ -6,9 +6,9 @@ import pytest
 from ase.units import Bohr, Hartree
 
 from nnp_ref import NNPCalculator
-from nnp_ref.analysis import energy_conservation
+from nnp_ref.analysis.observables import energy_conservation
+from nnp_ref.dynamics.md import run_md
 from nnp_ref.io.n2p2 import read_data, read_potential
-from nnp_ref.md import run_md
 
 WATER = dict(length_unit=Bohr, energy_unit=Hartree)
 

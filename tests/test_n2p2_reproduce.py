@@ -10,7 +10,7 @@ import pytest
 from ase.units import Bohr, Hartree
 
 from nnp_ref.io.n2p2 import read_data, read_potential, write_potential
-from nnp_ref.potential import evaluate_atoms
+from nnp_ref.model.potential import evaluate_atoms
 from tests.finite_differences import position_derivative
 
 WATER = dict(length_unit=Bohr, energy_unit=Hartree)

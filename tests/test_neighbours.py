@@ -9,7 +9,7 @@ from ase import Atoms
 from ase.neighborlist import neighbor_list as ase_neighbor_list
 from ase.units import Bohr
 
-from nnp_ref.neighbours import NeighbourList, neighbour_list, neighbour_list_atoms
+from nnp_ref.descriptors.neighbours import NeighbourList, neighbour_list, neighbour_list_atoms
 
 WATER_BOX = Path("/work/shared/n2p2/H2O_RPBE-D3/input.data")
 PBCS = [

@@ -4,8 +4,8 @@ finite differences (checkdw style), flat layout, initialisation and error messag
 import numpy as np
 import pytest
 
-from nnp_ref import activations as act
-from nnp_ref import network as nn
+from nnp_ref.model import activations as act
+from nnp_ref.model import network as nn
 
 # (n_input, hidden, activations): 0-3 hidden layers, all ten codes, nonlinear outputs too
 ARCHITECTURES = [

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from nnp_ref.optimizers import Adam, KalmanFilter, lbfgs
+from nnp_ref.training.optimizers import Adam, KalmanFilter, lbfgs
 
 
 def test_adam_two_steps_by_hand():

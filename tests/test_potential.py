@@ -8,10 +8,10 @@ from ase.calculators.fd import calculate_numerical_forces, calculate_numerical_s
 from ase.optimize import BFGS
 
 from nnp_ref import NNPCalculator
-from nnp_ref import network as nn
-from nnp_ref.potential import ExtrapolationError, Potential, evaluate_atoms
-from nnp_ref.scaling import Scaling
-from nnp_ref.symmetry_functions import SymmetryFunctionSet
+from nnp_ref.descriptors.symmetry_functions import SymmetryFunctionSet
+from nnp_ref.model import network as nn
+from nnp_ref.model.potential import ExtrapolationError, Potential, evaluate_atoms
+from nnp_ref.model.scaling import Scaling
 from tests.finite_differences import position_derivative, strain_derivative
 from tests.test_symmetry_functions import random_structure, sf_sets_two_elements
 
@@ -183,7 +183,7 @@ def test_constant_function_scaling_gives_no_nan():
 
 def test_force_adjoint_is_transpose_of_force_assembly(potential):
     """sum_k dL/dF_k . F_k computed two ways: V . dE/dG = -dL/dF . F."""
-    from nnp_ref.potential import force_adjoint
+    from nnp_ref.model.potential import force_adjoint
 
     atoms = random_structure(18, n=9)
     result = evaluate_atoms(potential, atoms)

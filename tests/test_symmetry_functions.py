@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from ase import Atoms
 
-from nnp_ref.symmetry_functions import SymmetryFunction, SymmetryFunctionSet
+from nnp_ref.descriptors.symmetry_functions import SymmetryFunction, SymmetryFunctionSet
 from tests.finite_differences import position_derivative, strain_derivative
 from tests.reference_sf import ref_descriptors
 

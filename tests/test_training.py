@@ -7,8 +7,7 @@ import numpy as np
 import pytest
 from ase import Atoms
 
-from nnp_ref.data import attach_reference, generate_reference_data, reference_energy, split_random
-from nnp_ref.evaluation import (
+from nnp_ref.analysis.errors import (
     error_histogram,
     evaluate_dataset,
     force_error_vs_magnitude,
@@ -18,10 +17,16 @@ from nnp_ref.evaluation import (
     predict_dataset,
     read_n2p2_learning_curve,
 )
-from nnp_ref.loss import get_parameters
-from nnp_ref.model_io import export_n2p2, load_model, save_model
-from nnp_ref.potential import evaluate_atoms
-from nnp_ref.training import (
+from nnp_ref.data.datasets import (
+    attach_reference,
+    generate_reference_data,
+    reference_energy,
+    split_random,
+)
+from nnp_ref.io.model_json import export_n2p2, load_model, save_model
+from nnp_ref.model.potential import evaluate_atoms
+from nnp_ref.training.loss import get_parameters
+from nnp_ref.training.trainer import (
     HISTORY_COLUMNS,
     Trainer,
     TrainingConfig,
@@ -192,7 +197,7 @@ def test_model_file_round_trip_and_atomic_save(data, tmp_path, monkeypatch):
     assert a.energy == b.energy
     np.testing.assert_array_equal(a.forces_nc, b.forces_nc)
     # an interrupted save leaves the previous file intact and no temporary file
-    import nnp_ref.model_io as model_io
+    import nnp_ref.io.model_json as model_io
 
     def crash(*args, **kwargs):
         raise KeyboardInterrupt

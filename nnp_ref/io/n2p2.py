@@ -51,9 +51,9 @@ from ase import Atoms
 from ase.calculators.singlepoint import SinglePointCalculator
 from ase.data import atomic_numbers, chemical_symbols
 
-from nnp_ref.activations import CODES as ACTIVATION_CODES
-from nnp_ref.compact import check_angle_bounds
-from nnp_ref.symmetry_functions import SymmetryFunction
+from nnp_ref.descriptors.compact import check_angle_bounds
+from nnp_ref.descriptors.symmetry_functions import SymmetryFunction
+from nnp_ref.model.activations import CODES as ACTIVATION_CODES
 
 # ---------------------------------------------------------------------------
 # Errors and warnings
@@ -1395,16 +1395,16 @@ _SCALING_FLAGS = {
 
 
 def read_potential(directory, length_unit: float = 1.0, energy_unit: float = 1.0):
-    """An n2p2 potential directory as an :class:`nnp_ref.potential.Potential` (eV, Å).
+    """An n2p2 potential directory as an :class:`nnp_ref.model.potential.Potential` (eV, Å).
 
     ``length_unit``/``energy_unit``: the files' units in Å and eV (e.g.
     ``ase.units.Bohr``, ``ase.units.Hartree``). The network input order is
     n2p2's sorted order, and E_i = y_i energy_unit/conv_energy +
     (mean_energy + atom_energy_i) energy_unit (see the module docstring).
     """
-    from nnp_ref.network import from_flat
-    from nnp_ref.potential import Potential
-    from nnp_ref.scaling import Scaling
+    from nnp_ref.model.network import from_flat
+    from nnp_ref.model.potential import Potential
+    from nnp_ref.model.scaling import Scaling
 
     files = read_n2p2_files(directory)
     s = files.settings
@@ -1454,7 +1454,7 @@ def write_potential(potential, directory, length_unit: float = 1.0, energy_unit:
     scale becomes conv_energy (with mean_energy = 0, conv_length = 1) and
     the per-element offsets become ``atom_energy``.
     """
-    from nnp_ref.network import layer_sizes, to_flat
+    from nnp_ref.model.network import layer_sizes, to_flat
 
     os.makedirs(directory, exist_ok=True)
     elements = sort_elements(potential.elements)

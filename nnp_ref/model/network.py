@@ -41,7 +41,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nnp_ref.activations import activation, check_code
+from nnp_ref.model.activations import activation, check_code
 
 # ---------------------------------------------------------------------------
 # Parameters and validation

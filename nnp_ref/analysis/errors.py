@@ -1,6 +1,6 @@
 r"""Errors of a trained potential on reference structures, and the figures of the notebooks.
 
-:func:`predict_dataset` evaluates the potential (``nnp_ref.potential.evaluate``,
+:func:`predict_dataset` evaluates the potential (``nnp_ref.model.potential.evaluate``,
 the same code the ASE calculator uses) on every structure and collects
 reference and predicted energies per atom and force components;
 :func:`metrics` turns them into
@@ -23,8 +23,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nnp_ref.data import reference_energy, reference_forces
-from nnp_ref.potential import Potential, evaluate_atoms
+from nnp_ref.data.datasets import reference_energy, reference_forces
+from nnp_ref.model.potential import Potential, evaluate_atoms
 
 
 @dataclass
@@ -223,7 +223,7 @@ def plot_learning_curve(histories, ax=None, labels=None, x: str = "epoch"):
     """RMSE of energies per atom (left) and forces (right): train solid, validation dashed.
 
     ``histories``: one history (list of dicts, e.g. ``TrainingResult.history``
-    or :func:`nnp_ref.training.read_history`), a path to a ``history.csv``,
+    or :func:`nnp_ref.training.trainer.read_history`), a path to a ``history.csv``,
     or a list of these to compare runs (``labels`` name them). ``x`` may be
     "epoch" or "wall_time_s".
     """
@@ -231,7 +231,7 @@ def plot_learning_curve(histories, ax=None, labels=None, x: str = "epoch"):
         histories = [histories]
     elif histories and isinstance(histories[0], dict):
         histories = [histories]
-    from nnp_ref.training import read_history
+    from nnp_ref.training.trainer import read_history
 
     histories = [read_history(h) if not isinstance(h, list) else h for h in histories]
     labels = labels or [f"run {i}" for i in range(len(histories))]

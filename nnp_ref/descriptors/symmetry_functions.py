@@ -15,7 +15,7 @@ type   formula (sums over neighbours j, k of atom i within r_c)
 9      as 3 without the r_jk terms: no exp(-eta (r_jk-r_s)^2), no f_c(r_jk) (wide)
 12     as 2, every neighbour weighted by its atomic number Z_j (no element filter)
 13     as 3, every pair weighted by Z_j Z_k (no element filter)
-20-25  n2p2's compact polynomial functions (see ``nnp_ref.compact``)
+20-25  n2p2's compact polynomial functions (see ``nnp_ref.descriptors.compact``)
 =====  =====================================================================
 
 The angle is never computed for the exponential types: cos theta_ijk =
@@ -51,9 +51,9 @@ import numpy as np
 from ase.data import atomic_numbers
 from numba import njit, prange
 
-from nnp_ref.compact import angular_code, compact_function, subtype_code
-from nnp_ref.cutoff import CUTOFF_TYPES, check_cutoff_parameters, cutoff_function
-from nnp_ref.neighbours import NeighbourList, neighbour_list
+from nnp_ref.descriptors.compact import angular_code, compact_function, subtype_code
+from nnp_ref.descriptors.cutoff import CUTOFF_TYPES, check_cutoff_parameters, cutoff_function
+from nnp_ref.descriptors.neighbours import NeighbourList, neighbour_list
 
 RADIAL_TYPES = (2, 12, 20, 23)
 ANGULAR_TYPES = (3, 9, 13, 21, 22, 24, 25)
@@ -83,7 +83,7 @@ class SymmetryFunction:
     ``rc``, ``angle_left``/``angle_right`` (degrees) and ``subtype``
     (e.g. ``"p2"``); exponential types use ``eta``, ``rs``, ``zeta``, ``lam``.
     ``cutoff_type``/``alpha`` select the cutoff function of the exponential
-    types (``nnp_ref.cutoff``).
+    types (``nnp_ref.descriptors.cutoff``).
     """
 
     type: int

@@ -1,6 +1,6 @@
 """nnp_ref's own model format: one human-readable JSON file, written atomically.
 
-The file holds everything needed to rebuild a :class:`~nnp_ref.potential.Potential`:
+The file holds everything needed to rebuild a :class:`~nnp_ref.model.potential.Potential`:
 
 ```json
 {
@@ -22,7 +22,7 @@ The file holds everything needed to rebuild a :class:`~nnp_ref.potential.Potenti
 Floats are written with Python's shortest round-trip ``repr`` (JSON's
 ``float`` output), so loading gives bit-identical weights. ``W`` rows are
 source neurons (``W[j][k]``: from neuron j of the previous layer to neuron
-k), as in :class:`~nnp_ref.network.Network`.
+k), as in :class:`~nnp_ref.model.network.Network`.
 
 Atomic writes: the text goes to a temporary file in the same directory,
 is flushed and fsync'ed, then ``os.replace``d over the target, so an
@@ -41,10 +41,10 @@ from pathlib import Path
 
 import numpy as np
 
-from nnp_ref import network as nn
-from nnp_ref.potential import Potential
-from nnp_ref.scaling import Scaling
-from nnp_ref.symmetry_functions import SymmetryFunction
+from nnp_ref.descriptors.symmetry_functions import SymmetryFunction
+from nnp_ref.model import network as nn
+from nnp_ref.model.potential import Potential
+from nnp_ref.model.scaling import Scaling
 
 FORMAT = "nnp_ref-model"
 FORMAT_VERSION = 1

@@ -9,7 +9,7 @@ its scaled symmetry functions:
 
 with c = ``energy_scale`` (eV per network output unit, 1 for nnp_ref's own
 models, 1/conv_energy in file units for n2p2's normalised potentials),
-(a, b) the scaling of the functions (``nnp_ref.scaling``) and E0 a
+(a, b) the scaling of the functions (``nnp_ref.model.scaling``) and E0 a
 per-element energy offset (eV). Forces follow by the chain rule through the
 network and the descriptors, assembled from the sparse derivatives:
 
@@ -28,9 +28,13 @@ from dataclasses import dataclass, field
 import numpy as np
 from numba import njit
 
-from nnp_ref import network as nn
-from nnp_ref.scaling import Scaling
-from nnp_ref.symmetry_functions import Descriptors, SymmetryFunction, SymmetryFunctionSet
+from nnp_ref.descriptors.symmetry_functions import (
+    Descriptors,
+    SymmetryFunction,
+    SymmetryFunctionSet,
+)
+from nnp_ref.model import network as nn
+from nnp_ref.model.scaling import Scaling
 
 
 class ExtrapolationError(ValueError):

@@ -3,7 +3,7 @@ r"""Activation functions of n2p2 with their first and second derivatives.
 Each function maps the pre-activation z of a neuron to (f(z), f'(z), f''(z)),
 element-wise on arrays of any shape. f' is needed for backpropagation
 (dE/dw, dE/dG); f'' for the force-training gradient d/dw (dE/dG . v)
-(``nnp_ref.network.force_training_gradient``).
+(``nnp_ref.model.network.force_training_gradient``).
 
 The one-letter codes and definitions are those of n2p2
 (``src/libnnp/NeuralNetwork.cpp``, ``NeuralNetwork::propagateLayer``;

@@ -1,22 +1,22 @@
 r"""The one-command demo: reference data -> trained HDNNP -> test errors -> MD -> report.
 
 ``nnp-ref demo`` (or :func:`run_demo`) runs the whole method on the default
-data set, EMT copper (``nnp_ref.data.default_dataset``), in a few minutes on
+data set, EMT copper (``nnp_ref.data.datasets.default_dataset``), in a few minutes on
 a laptop, and writes everything to one folder:
 
 1. reference data: Cu structures (MD snapshots, strained and rattled cells,
    vacancies, surfaces) labelled by ASE's EMT; split at random into
-   training, validation and test structures (``nnp_ref.data``);
+   training, validation and test structures (``nnp_ref.data.datasets``);
 2. training: default symmetry functions, scaling from the training set,
-   element networks, the Kalman filter (``nnp_ref.training``); the best
+   element networks, the Kalman filter (``nnp_ref.training.trainer``); the best
    model by validation error is kept;
 3. testing on the held-out structures: RMSE of energies per atom and of
-   force components, parity plots (``nnp_ref.evaluation``);
+   force components, parity plots (``nnp_ref.analysis.errors``);
 4. NVE molecular dynamics with the trained potential at several time
    steps: drift and fluctuation of the total energy, which for velocity
-   Verlet should scale as dt^2 (``nnp_ref.analysis.energy_conservation``);
+   Verlet should scale as dt^2 (``nnp_ref.analysis.observables.energy_conservation``);
 5. Langevin MD at the same temperature with the NNP and with EMT itself,
-   and their radial distribution functions (``nnp_ref.analysis.rdf``);
+   and their radial distribution functions (``nnp_ref.analysis.observables.rdf``);
 6. ``report.md``, ``metrics.json`` (numbers for scripts), the figures, the
    model (``model.json``, and in n2p2's format in ``model_n2p2/``) and the
    test set (``test_set.extxyz``).
@@ -106,13 +106,13 @@ QUICK = DemoSettings(
 
 
 # ---------------------------------------------------------------------------
-# Pieces (also used by nnp_ref.lectures and the notebooks)
+# Pieces (also used by nnp_ref.course.lectures and the notebooks)
 # ---------------------------------------------------------------------------
 
 
 def copper_data(settings: DemoSettings = FULL, progress: bool = True) -> list[Atoms]:
     """The demo's reference structures: the default EMT copper set, or a small fresh one."""
-    from nnp_ref.data import default_dataset, generate_reference_data
+    from nnp_ref.data.datasets import default_dataset, generate_reference_data
 
     if settings.repeats is None:
         return default_dataset(settings.n_structures, seed=settings.seed, progress=progress)
@@ -132,8 +132,8 @@ def train_copper(structures, settings: DemoSettings = FULL, checkpoint_dir=None,
 
     ``result.potential`` is the model with the lowest validation error.
     """
-    from nnp_ref.data import split_random
-    from nnp_ref.training import Trainer, TrainingConfig, build_potential
+    from nnp_ref.data.datasets import split_random
+    from nnp_ref.training.trainer import Trainer, TrainingConfig, build_potential
 
     split = split_random(structures, settings.validation, settings.test, seed=settings.seed)
     potential, descriptors = build_potential(
@@ -182,7 +182,7 @@ def md_frames(atoms: Atoms, calculator, settings: DemoSettings, trajectory, prog
     """
     import ase.io
 
-    from nnp_ref.md import run_md
+    from nnp_ref.dynamics.md import run_md
 
     work = atoms.copy()
     work.calc = calculator
@@ -232,7 +232,7 @@ def plot_rdf_comparison(rdf_nnp, rdf_ref, path=None, ax=None, temperature_K=None
 
 def plot_overview(history, pred, study, rdf_nnp, rdf_ref, temperature_K, path=None) -> Figure:
     """The demo on one page: learning curve, parity plots, NVE energy, RDF."""
-    from nnp_ref.evaluation import parity_plot, plot_learning_curve
+    from nnp_ref.analysis.errors import parity_plot, plot_learning_curve
 
     fig = Figure(figsize=(13, 8))
     axes = fig.subplots(2, 3)
@@ -319,12 +319,12 @@ def run_demo(
     import ase.io
     from ase.calculators.emt import EMT
 
-    from nnp_ref.analysis import energy_conservation, rdf
-    from nnp_ref.calculator import NNPCalculator
-    from nnp_ref.data import write_extxyz
-    from nnp_ref.evaluation import metrics, parity_plot, plot_learning_curve, predict_dataset
-    from nnp_ref.model_io import atomic_write_text, export_n2p2, save_model
-    from nnp_ref.plots import plot_energy_conservation
+    from nnp_ref.analysis.errors import metrics, parity_plot, plot_learning_curve, predict_dataset
+    from nnp_ref.analysis.observables import energy_conservation, rdf
+    from nnp_ref.analysis.plots import plot_energy_conservation
+    from nnp_ref.data.datasets import write_extxyz
+    from nnp_ref.io.model_json import atomic_write_text, export_n2p2, save_model
+    from nnp_ref.model.calculator import NNPCalculator
 
     settings = settings or (QUICK if quick else FULL)
     out = Path(out_dir).resolve()
@@ -460,7 +460,7 @@ def _plain(value):
 
 
 def _n_weights(net) -> int:
-    from nnp_ref.network import n_parameters
+    from nnp_ref.model.network import n_parameters
 
     return n_parameters(net)
 

@@ -31,7 +31,7 @@ subtype    code  f(x)
 =========  ====  ========================================================
 
 These are the polynomials of n2p2's cutoff types poly1-poly4 and exp
-(``nnp_ref.cutoff``). "Asymmetric" is n2p2's name: the mapping y = 2x - x^2
+(``nnp_ref.descriptors.cutoff``). "Asymmetric" is n2p2's name: the mapping y = 2x - x^2
 makes the profile of each half asymmetric about x = 1/2 (still even in a - c);
 it exists only for the polynomials. n2p2 applies the asymmetry to the radial
 parts only: an angular compact function of a "p2a" symmetry function uses

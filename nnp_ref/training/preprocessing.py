@@ -6,7 +6,7 @@ r"""Preprocessing for training: descriptors, their statistics, element energies,
 2. **Scaling statistics** (:func:`scaling_from_descriptors`): min, max, mean
    and sigma of every function over the *training* atoms of each element
    (n2p2 ``nnp-scaling``); a function with min == max (or sigma == 0) gets
-   scaling factor 0 in :class:`nnp_ref.scaling.Scaling`, never a division by
+   scaling factor 0 in :class:`nnp_ref.model.scaling.Scaling`, never a division by
    zero.
 3. **Element energies** (:func:`fit_element_energies`): a least-squares fit
    of the total energies on the composition,
@@ -46,9 +46,13 @@ from itertools import combinations_with_replacement
 
 import numpy as np
 
-from nnp_ref.data import reference_energy, reference_forces
-from nnp_ref.scaling import Scaling
-from nnp_ref.symmetry_functions import Descriptors, SymmetryFunction, SymmetryFunctionSet
+from nnp_ref.data.datasets import reference_energy, reference_forces
+from nnp_ref.descriptors.symmetry_functions import (
+    Descriptors,
+    SymmetryFunction,
+    SymmetryFunctionSet,
+)
+from nnp_ref.model.scaling import Scaling
 
 # ---------------------------------------------------------------------------
 # Descriptors and their statistics
@@ -85,7 +89,7 @@ def scaling_from_descriptors(
 
     Raises ``ValueError`` naming an element without atoms in the set.
     A function that is constant over the set (min == max) is harmless: its
-    factor is 0 (see ``nnp_ref.scaling``).
+    factor is 0 (see ``nnp_ref.model.scaling``).
     """
     G_e = descriptor_statistics(descriptors, elements)
     missing = [e for e in elements if e not in G_e]

@@ -399,7 +399,7 @@ def run_md(
             "and not for 'verlet' (use init_temperature_K for initial velocities)"
         )
     if atoms.constraints:
-        raise ValueError("constraints are not supported by nnp_ref.md")
+        raise ValueError("constraints are not supported by nnp_ref.dynamics.md")
     rng = np.random.default_rng(seed)
     n_atoms = len(atoms)
     m_n = atoms.get_masses().astype(np.float64)

@@ -11,8 +11,8 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.figure import Figure
 
-from nnp_ref.analysis import RDF, EnergyConservation
-from nnp_ref.md import MDResult
+from nnp_ref.analysis.observables import RDF, EnergyConservation
+from nnp_ref.dynamics.md import MDResult
 
 
 def _finish(fig: Figure, path) -> Figure:

@@ -32,7 +32,7 @@ from ase.data import chemical_symbols
 from ase.geometry import complete_cell
 from ase.neighborlist import neighbor_list
 
-from nnp_ref.md import maxwell_boltzmann_momenta, run_md
+from nnp_ref.dynamics.md import maxwell_boltzmann_momenta, run_md
 
 # ------------------------------------------------------------------ RDF
 

@@ -2,8 +2,8 @@ r"""Training an HDNNP: build a potential, then an epoch loop with validation and
 
 Typical use (the tutorials' EMT copper)::
 
-    from nnp_ref.data import default_dataset, split_random
-    from nnp_ref.training import TrainingConfig, Trainer, build_potential
+    from nnp_ref.data.datasets import default_dataset, split_random
+    from nnp_ref.training.trainer import TrainingConfig, Trainer, build_potential
 
     split = split_random(default_dataset(), validation=0.1, test=0.1, seed=0)
     potential, descriptors = build_potential(split.train, rc=5.5, seed=0)
@@ -54,9 +54,12 @@ from pathlib import Path
 
 import numpy as np
 
-from nnp_ref import network as nn
-from nnp_ref.data import check_dataset, elements_of
-from nnp_ref.loss import (
+from nnp_ref.data.datasets import check_dataset, elements_of
+from nnp_ref.descriptors.symmetry_functions import SymmetryFunctionSet
+from nnp_ref.io.model_json import atomic_write_text, save_model
+from nnp_ref.model import network as nn
+from nnp_ref.model.potential import Potential
+from nnp_ref.training.loss import (
     LossWeights,
     energy_jacobian,
     force_jacobian,
@@ -67,17 +70,14 @@ from nnp_ref.loss import (
     set_parameters,
     structure_data,
 )
-from nnp_ref.model_io import atomic_write_text, save_model
-from nnp_ref.optimizers import Adam, KalmanFilter, KalmanSettings, lbfgs
-from nnp_ref.potential import Potential
-from nnp_ref.preprocessing import (
+from nnp_ref.training.optimizers import Adam, KalmanFilter, KalmanSettings, lbfgs
+from nnp_ref.training.preprocessing import (
     compute_descriptors,
     default_symmetry_functions,
     energy_force_units,
     fit_element_energies,
     scaling_from_descriptors,
 )
-from nnp_ref.symmetry_functions import SymmetryFunctionSet
 
 HISTORY_COLUMNS = (
     "epoch",
@@ -118,7 +118,7 @@ def build_potential(
 
     - ``elements``: default all elements of the data, by atomic number.
     - ``symmetry_functions``: {element: [SymmetryFunction, ...]}; default
-      :func:`~nnp_ref.preprocessing.default_symmetry_functions` with cutoff
+      :func:`~nnp_ref.training.preprocessing.default_symmetry_functions` with cutoff
       ``rc`` (Å) and ``sf_options``.
     - scaling from the training-set statistics (``scaling_mode``, n2p2's
       modes; default "scalecenter": (G - mean)/(max - min)).
@@ -156,7 +156,7 @@ def build_potential(
         scalings=scalings,
         energy_offsets=offsets,
         energy_scale=float(energy_scale) if energy_scale else u_E,
-        metadata={"created_by": "nnp_ref.training.build_potential"},
+        metadata={"created_by": "nnp_ref.training.trainer.build_potential"},
     )
     return potential, descriptors
 
@@ -183,7 +183,7 @@ class TrainingConfig:
     Adam: ``batch_size`` [8 structures], ``learning_rate`` [1e-3],
     ``lr_decay`` [1.0, factor per epoch], ``lr_min`` [0].
     L-BFGS: ``lbfgs_memory`` [20]; one iteration per epoch.
-    Kalman: ``kalman`` (:class:`~nnp_ref.optimizers.KalmanSettings`, n2p2's
+    Kalman: ``kalman`` (:class:`~nnp_ref.training.optimizers.KalmanSettings`, n2p2's
     defaults).
     """
 

@@ -1,15 +1,15 @@
-"""ASE calculator: a thin adapter from ``ase.Atoms`` to :func:`nnp_ref.potential.evaluate`."""
+"""ASE calculator: a thin adapter from ``ase.Atoms`` to :func:`nnp_ref.model.potential.evaluate`."""
 
 from __future__ import annotations
 
 from ase.calculators.calculator import Calculator, all_changes
 from ase.stress import full_3x3_to_voigt_6_stress
 
-from nnp_ref.potential import Potential, evaluate
+from nnp_ref.model.potential import Potential, evaluate
 
 
 class NNPCalculator(Calculator):
-    """ASE calculator for an nnp_ref :class:`~nnp_ref.potential.Potential`.
+    """ASE calculator for an nnp_ref :class:`~nnp_ref.model.potential.Potential`.
 
     Results: ``energy``, ``free_energy`` (the same), ``energies`` (per atom),
     ``forces`` and, for periodic cells, ``stress`` (Voigt, eV/Å^3, ASE's

@@ -15,7 +15,7 @@ formulas), in seconds, so a lecturer can regenerate it live:
 ``learning-curve``          Adam against the Kalman filter on EMT copper
 ==========================  ================================================
 
-From Python: ``from nnp_ref.lectures import LECTURES; fig = LECTURES["cutoff"].make()``
+From Python: ``from nnp_ref.course.lectures import LECTURES; fig = LECTURES["cutoff"].make()``
 or call the functions (``cutoff_functions()``, ...) directly. Figures are
 built without pyplot (``matplotlib.figure.Figure``), so they work with any
 backend and are shown in a notebook by evaluating them.
@@ -37,7 +37,7 @@ from matplotlib.figure import Figure
 
 def cutoff_functions(rc: float = 6.0) -> Figure:
     """f_c(r) and df_c/dr of every n2p2 cutoff type (alpha = 0) on [0, 1.05 r_c]."""
-    from nnp_ref.cutoff import CUTOFF_NAMES, cutoff_function
+    from nnp_ref.descriptors.cutoff import CUTOFF_NAMES, cutoff_function
 
     r_r = np.linspace(0.0, 1.05 * rc, 400)
     fig = Figure(figsize=(10, 4))
@@ -89,8 +89,8 @@ def symmetry_function_shapes(rc: float = 5.0) -> Figure:
     factor, for zeta = 1, 2, 4, 16 and lambda = +-1. Both computed by the
     descriptor kernel.
     """
-    from nnp_ref.preprocessing import default_symmetry_functions
-    from nnp_ref.symmetry_functions import SymmetryFunction, SymmetryFunctionSet
+    from nnp_ref.descriptors.symmetry_functions import SymmetryFunction, SymmetryFunctionSet
+    from nnp_ref.training.preprocessing import default_symmetry_functions
 
     radial = [sf for sf in default_symmetry_functions(("Cu",), rc=rc)["Cu"] if sf.type == 2]
     r_r = np.linspace(0.5, rc + 0.3, 300)
@@ -166,8 +166,8 @@ def environments(rc: float = 5.0) -> Figure:
     are missing from, and the angular functions change with the missing
     bond angles.
     """
-    from nnp_ref.preprocessing import default_symmetry_functions
-    from nnp_ref.symmetry_functions import SymmetryFunctionSet
+    from nnp_ref.descriptors.symmetry_functions import SymmetryFunctionSet
+    from nnp_ref.training.preprocessing import default_symmetry_functions
 
     sets = default_symmetry_functions(("Cu",), rc=rc)
     sfset = SymmetryFunctionSet(sets)
@@ -210,7 +210,7 @@ def _central_difference(f, x, h):
 def backprop_check(seed: int = 0) -> Figure:
     """Hand-written derivatives of a 4-8-8-1 tanh network against central differences.
 
-    Three derivatives, all by ``nnp_ref.network``: dL/dw (``backward``, with
+    Three derivatives, all by ``nnp_ref.model.network``: dL/dw (``backward``, with
     L = sum_a g_a E_a), dE_a/dX_a (``input_gradient``) and d/dw of
     sum_a dE_a/dX_a . v_a (``force_training_gradient``, what force training
     needs). Left: analytic against numeric (h = 1e-5). Right: the largest
@@ -218,7 +218,7 @@ def backprop_check(seed: int = 0) -> Figure:
     right, round-off ~eps/h on the left; only a correct derivative reaches
     ~1e-10 at the bottom of the V.
     """
-    from nnp_ref import network as nn
+    from nnp_ref.model import network as nn
 
     net = nn.make_network(4, (8, 8), ("t", "t", "l"), seed=seed)
     rng = np.random.default_rng(seed)
@@ -300,11 +300,11 @@ def random_copper_potential(rc: float = 5.0, seed: int = 0, structure: Atoms | N
     Returns (potential, structure): by default a 2x2x2 cubic fcc cell with one
     vacancy, rattled by 0.1 Å (so no force vanishes by symmetry).
     """
-    from nnp_ref import network as nn
-    from nnp_ref.potential import Potential
-    from nnp_ref.preprocessing import default_symmetry_functions
-    from nnp_ref.scaling import Scaling
-    from nnp_ref.symmetry_functions import SymmetryFunctionSet
+    from nnp_ref.descriptors.symmetry_functions import SymmetryFunctionSet
+    from nnp_ref.model import network as nn
+    from nnp_ref.model.potential import Potential
+    from nnp_ref.model.scaling import Scaling
+    from nnp_ref.training.preprocessing import default_symmetry_functions
 
     if structure is None:
         from ase.build import bulk
@@ -328,11 +328,11 @@ def forces_check(seed: int = 0) -> Figure:
     """Forces and stress by the chain rule against finite differences of the energy.
 
     F_kc = -dE/dR_kc and sigma_ab = (1/V) dE/d eps_ab, computed by
-    ``nnp_ref.potential.evaluate`` through the symmetry-function derivatives,
+    ``nnp_ref.model.potential.evaluate`` through the symmetry-function derivatives,
     against central differences of E itself, for an untrained potential on a
     rattled 31-atom copper cell with a vacancy.
     """
-    from nnp_ref.potential import evaluate
+    from nnp_ref.model.potential import evaluate
 
     potential, atoms = random_copper_potential(seed=seed)
     symbols, R_nc, cell_cc = atoms.get_chemical_symbols(), atoms.positions, atoms.cell.array
@@ -427,12 +427,12 @@ def energy_conservation_figure(seed: int = 0, duration_fs: float = 80.0) -> Figu
     """NVE with a small trained copper NNP at dt = 0.5, 1, 2, 4 fs (32 atoms, 1200 K start).
 
     Left: E_tot(t) - E_tot(0); right: its RMS fluctuation against dt with a
-    dt^2 guide (``nnp_ref.plots.plot_energy_conservation``).
+    dt^2 guide (``nnp_ref.analysis.plots.plot_energy_conservation``).
     """
-    from nnp_ref.analysis import energy_conservation
-    from nnp_ref.calculator import NNPCalculator
-    from nnp_ref.demo import fcc_copper, train_quick_copper
-    from nnp_ref.plots import plot_energy_conservation
+    from nnp_ref.analysis.observables import energy_conservation
+    from nnp_ref.analysis.plots import plot_energy_conservation
+    from nnp_ref.course.demo import fcc_copper, train_quick_copper
+    from nnp_ref.model.calculator import NNPCalculator
 
     _, result = train_quick_copper(seed=seed)
     atoms = fcc_copper(2)
@@ -456,8 +456,8 @@ def learning_curve(seed: int = 0) -> Figure:
     """
     import dataclasses
 
-    from nnp_ref.demo import QUICK, copper_data, train_copper
-    from nnp_ref.evaluation import plot_learning_curve
+    from nnp_ref.analysis.errors import plot_learning_curve
+    from nnp_ref.course.demo import QUICK, copper_data, train_copper
 
     settings = dataclasses.replace(QUICK, n_structures=32, seed=seed)
     structures = copper_data(settings, progress=False)

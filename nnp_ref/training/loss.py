@@ -7,7 +7,7 @@ reference forces F_kc^ref (n atoms in all):
       + w_F (1/3n) sum_{k,c} (F_kc - F_kc^ref)^2           force components
       + lambda sum_l ||W_l||^2                              optional L2 (weights, not biases)
 
-with, for atom i of element e (``nnp_ref.potential``):
+with, for atom i of element e (``nnp_ref.model.potential``):
 
     X_is = a_s G_is + b_s                   scaling (a_s = dX/dG)
     E_i  = c NN_e(X_i) + E0_e               c = energy_scale
@@ -46,9 +46,9 @@ from dataclasses import dataclass, field
 import numpy as np
 from numba import njit
 
-from nnp_ref import network as nn
-from nnp_ref.data import reference_energy, reference_forces
-from nnp_ref.potential import Potential, assemble_forces, force_adjoint
+from nnp_ref.data.datasets import reference_energy, reference_forces
+from nnp_ref.model import network as nn
+from nnp_ref.model.potential import Potential, assemble_forces, force_adjoint
 
 # ---------------------------------------------------------------------------
 # Precomputed structures and batches
@@ -362,7 +362,7 @@ def energy_jacobian(potential: Potential, batch: Batch, pred: Prediction) -> np.
 
 @njit(cache=True)
 def force_adjoint_components(k_m, c_m, dGdR_psc, dGself_nsc, i_p, j_p):
-    """V_mis = dG_is/dR_{k_m, c_m}: :func:`~nnp_ref.potential.force_adjoint` for unit vectors.
+    """V_mis = dG_is/dR_{k_m, c_m}: :func:`~nnp_ref.model.potential.force_adjoint` for unit vectors.
 
     One slice per selected force component m (atom k_m, direction c_m):
     the self term dGself[k_m, :, c_m] and dGdR[p, :, c_m] of every pair p

@@ -1,0 +1,2 @@
+"""Looking at results: errors against reference data (``errors``), structural
+and dynamical observables (``observables``) and figures (``plots``)."""

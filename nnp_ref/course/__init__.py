@@ -1,0 +1,2 @@
+"""Teaching material built on the library: lecture figures (``lectures``)
+and the one-command demo (``demo``)."""

@@ -1,0 +1,1 @@
+"""Step 4: using a potential: molecular dynamics (``md``)."""
