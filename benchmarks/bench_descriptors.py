@@ -2,8 +2,9 @@
 
 Prints the first-call (compile or cache load) time, the median time over
 repeats after warm-up, microseconds per atom and the peak memory, for 1 and
-2 Numba threads. Reference: n2p2 (C++, one thread) spends 0.32 s on
-neighbour list + symmetry functions + derivatives for this box.
+2 Numba threads (set here, once per setting: the library itself never
+changes Numba's thread count). Reference: n2p2 (C++, one thread) spends
+0.32 s on neighbour list + symmetry functions + derivatives for this box.
 
     python benchmarks/bench_descriptors.py
 """

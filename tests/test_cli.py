@@ -6,17 +6,17 @@ subprocess to check the exit code and that errors print no traceback.
 """
 
 import argparse
+import importlib
 import json
 import subprocess
 import sys
-import time
 from importlib import metadata
 
 import numpy as np
 import pytest
 from ase.units import Bohr, Hartree
 
-from nnp_ref.cli import build_parser, main
+from nnp_ref.cli import COMMANDS, build_parser, main
 from nnp_ref.course.lectures import LECTURES
 from nnp_ref.data.datasets import reference_energy, reference_forces
 from nnp_ref.io.n2p2 import read_data, read_potential, read_weights
@@ -36,18 +36,21 @@ def subcommands():
 # ---------------------------------------------------------------------------
 
 
+#: Subcommand names of every registered command module.
+NAMES = [importlib.import_module(f"nnp_ref.cli.{m}").NAME for m in COMMANDS]
+
+
 def test_top_level_help_lists_every_command(capsys):
     with pytest.raises(SystemExit) as exit_:
         main(["--help"])
     assert exit_.value.code == 0
     out = capsys.readouterr().out
-    for name in ("demo", "generate", "train", "evaluate", "md", "convert", "lecture"):
+    assert {"demo", "generate", "train", "evaluate", "md", "convert", "lecture"} <= set(NAMES)
+    for name in NAMES:
         assert name in out
 
 
-@pytest.mark.parametrize(
-    "command", ["demo", "generate", "train", "evaluate", "md", "convert", "lecture"]
-)
+@pytest.mark.parametrize("command", NAMES)
 def test_help_explains_every_option(command, capsys):
     with pytest.raises(SystemExit) as exit_:
         main([command, "--help"])
@@ -114,7 +117,6 @@ def write(path, text):
             "does not exist",
         ),
         (lambda d: ["train", str(d / "missing.toml")], "does not exist"),
-        (lambda d: ["generate", "-n", "0", "-o", str(d / "x.xyz")], "--structures must be >= 1"),
         (lambda d: ["convert", str(d), str(d / "out.json")], "without input.nn or model.json"),
         (
             lambda d: ["evaluate", write(d / "m.json", "{}"), write(d / "x.xyz", "")],
@@ -130,11 +132,21 @@ def test_errors_are_one_clear_line(tmp_path, capsys, argv_of, message):
     assert message in err
 
 
-def test_bad_unit_is_an_argparse_error(capsys):
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["evaluate", "m", "d", "--length-unit", "furlong"], "unknown length unit 'furlong'"),
+        (["generate", "-n", "0"], "argument -n/--structures: must be >= 1, got 0"),
+    ],
+)
+def test_bad_option_is_a_one_line_argparse_error(capsys, argv, message):
     with pytest.raises(SystemExit) as exit_:
-        main(["evaluate", "m", "d", "--length-unit", "furlong"])
+        main(argv)
     assert exit_.value.code == 2
-    assert "unknown length unit 'furlong'" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert len(err.strip().splitlines()) == 1
+    assert err.startswith(f"nnp-ref: error: {argv[0]}: ")
+    assert message in err
 
 
 # ---------------------------------------------------------------------------
@@ -151,13 +163,12 @@ def test_lecture_list(capsys):
 
 @pytest.mark.slow
 @pytest.mark.parametrize("name", list(LECTURES))
-def test_lecture_figure_written(name, tmp_path):
+def test_lecture_figure_written(name, tmp_path, request):
+    if name == "four-generations":  # trains on n2p2's carbon-chain data
+        request.getfixturevalue("n2p2_dir")
     out = tmp_path / f"{name}.png"
-    start = time.perf_counter()
     assert main(["lecture", name, "--out", str(out), "-q"]) == 0
-    elapsed = time.perf_counter() - start
     assert out.stat().st_size > 20_000  # a real figure, not an empty canvas
-    assert elapsed < 120  # the target is 30 s; generous for a loaded CI machine
 
 
 # ---------------------------------------------------------------------------
@@ -168,14 +179,12 @@ def test_lecture_figure_written(name, tmp_path):
 @pytest.fixture(scope="module")
 def quick_demo(tmp_path_factory):
     out = tmp_path_factory.mktemp("demo")
-    start = time.perf_counter()
     assert main(["demo", "--quick", "--out", str(out), "-q"]) == 0
-    return out, time.perf_counter() - start
+    return out
 
 
 def test_demo_quick_writes_everything(quick_demo):
-    out, elapsed = quick_demo
-    assert elapsed < 60
+    out = quick_demo
     for name in (
         "report.md",
         "metrics.json",
@@ -192,6 +201,10 @@ def test_demo_quick_writes_everything(quick_demo):
         assert (out / name).is_file(), name
     m = json.loads((out / "metrics.json").read_text())
     assert m["quick"] is True
+    # budgets in epochs: QUICK trains exactly its 2 epochs, whatever the machine's speed
+    assert m["settings"]["max_train_time_s"] is None
+    assert m["training"]["epochs"] == 2
+    assert m["training"]["stopped"] == "reached 2 epochs"
     assert m["test_rmse_energy_meV_per_atom"] > 0
     assert m["test_rmse_force_meV_per_A"] > 0
     assert len(m["nve"]["dt_fs"]) == len(m["nve"]["drift_meV_per_atom_per_ps"]) == 2
@@ -200,7 +213,7 @@ def test_demo_quick_writes_everything(quick_demo):
 
 
 def test_evaluate_json_matches_demo_metrics(quick_demo, capsys):
-    out, _ = quick_demo
+    out = quick_demo
     capsys.readouterr()
     assert (
         main(
@@ -223,7 +236,7 @@ def test_evaluate_json_matches_demo_metrics(quick_demo, capsys):
 
 
 def test_md_writes_trajectory_plot_and_csv(quick_demo, tmp_path, capsys):
-    out, _ = quick_demo
+    out = quick_demo
     argv = [
         "md",
         str(out / "model.json"),
@@ -254,16 +267,16 @@ def test_md_writes_trajectory_plot_and_csv(quick_demo, tmp_path, capsys):
     assert "steps/s" in capsys.readouterr().out
 
 
-def test_generate_then_train_from_toml(tmp_path, capsys):
-    data = tmp_path / "cu.extxyz"
-    assert main(["generate", "-o", str(data), "-n", "12", "--seed", "3", "-q"]) == 0
+def test_generate_then_train_from_toml(tmp_path, capsys, monkeypatch):
+    """The README's chain: generate's default output is what the example config reads."""
+    monkeypatch.chdir(tmp_path)
+    assert main(["generate", "-n", "12", "--seed", "3", "-q"]) == 0
     assert main(["train", "--example-config"]) == 0
     example = capsys.readouterr().out
-    config = (
-        example.replace('path = "reference_data.extxyz"', f'path = "{data.name}"')
-        .replace("epochs = 10", "epochs = 1")
-        .replace("hidden = [15, 15]", "hidden = [4]")
+    config = example.replace("epochs = 10 ", "epochs = 1 ").replace(
+        "hidden = [15, 15]", "hidden = [4]"
     )
+    assert config.count("epochs = 1 ") == 1 and "hidden = [4]" in config
     assert main(["train", write(tmp_path / "train.toml", config), "-q"]) == 0
     out = tmp_path / "nnp_ref_model"
     for name in ("model.json", "metrics.json", "learning_curve.png", "training/history.csv"):

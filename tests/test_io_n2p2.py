@@ -320,8 +320,12 @@ def test_write_scaling_reproduces_n2p2_file(n2p2_dir, tmp_path):
 
 def test_scaling_and_weights_round_trip(tmp_path):
     rng = np.random.default_rng(1)
-    stats = {e: tuple(rng.normal(size=(n,)) * 10.0 ** rng.integers(-300, 300, size=n)
-                      for _ in range(4)) for e, n in ((1, 4), (2, 7))}  # fmt: skip
+    stats = {}
+    for e, n in ((1, 4), (2, 7)):  # consistent rows: min <= mean <= max, 0 <= sigma <= range
+        scale = 10.0 ** rng.integers(-300, 300, size=n)
+        lo, hi = np.sort(rng.normal(size=(2, n)), axis=0) * scale
+        u, v = rng.uniform(size=(2, n))
+        stats[e] = (lo, hi, lo + u * (hi - lo), v * (hi - lo))
     io.write_scaling(tmp_path / "scaling.data", stats)
     back = io.read_scaling(tmp_path / "scaling.data", 2, [4, 7])
     for e in stats:

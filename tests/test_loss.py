@@ -10,6 +10,7 @@ the potential's own evaluation.
 import numpy as np
 import pytest
 
+from nnp_ref.checks import compare, parameter_derivative
 from nnp_ref.data.datasets import attach_reference
 from nnp_ref.descriptors.symmetry_functions import SymmetryFunctionSet
 from nnp_ref.model import network as nn
@@ -64,22 +65,6 @@ def setup():
     return potential, structures, items
 
 
-def numerical_gradient(potential, f, h=1e-6):
-    """Central differences of f() with respect to every network parameter."""
-    w0 = get_parameters(potential)
-    out = []
-    for k in range(w0.size):
-        values = []
-        for sign in (1.0, -1.0):
-            w = w0.copy()
-            w[k] += sign * h
-            set_parameters(potential, w)
-            values.append(np.asarray(f(), dtype=float))
-        out.append((values[0] - values[1]) / (2 * h))
-    set_parameters(potential, w0)
-    return np.stack(out, axis=-1)
-
-
 def test_batch_prediction_equals_potential_evaluation(setup):
     potential, structures, items = setup
     batch = make_batch(items, potential)
@@ -125,12 +110,12 @@ def test_loss_gradient_vs_finite_differences(setup, weights, use_forces):
     potential, _, items = setup
     batch = make_batch(items, potential)
     value, grad = loss_and_gradient(potential, batch, weights, use_forces)
-    numeric = numerical_gradient(
-        potential,
+    numeric = parameter_derivative(
         lambda: loss_and_gradient(potential, batch, weights, use_forces, gradient=False)[0].total,
+        potential,
     )
     assert np.abs(numeric).max() > 1e-3
-    rel = nn.compare("dL/dw", grad, numeric, verbose=False)
+    rel = compare("dL/dw", grad, numeric, verbose=False)
     assert rel < 1e-6
 
 
@@ -141,10 +126,10 @@ def test_kalman_jacobians_vs_finite_differences(setup):
     k_m, c_m = np.array([0, 3, 3, 6]), np.array([2, 0, 1, 1])
     dE = energy_jacobian(potential, batch, pred)
     dF = force_jacobian(potential, batch, pred, k_m, c_m)
-    num_E = numerical_gradient(potential, lambda: predict(potential, batch).E_b[0])
-    num_F = numerical_gradient(potential, lambda: predict(potential, batch).F_nc[k_m, c_m])
-    assert nn.compare("dE/dw", dE, num_E, verbose=False) < 1e-6
-    assert nn.compare("dF/dw", dF, num_F, verbose=False) < 1e-6
+    num_E = parameter_derivative(lambda: predict(potential, batch).E_b[0], potential)
+    num_F = parameter_derivative(lambda: predict(potential, batch).F_nc[k_m, c_m], potential)
+    assert compare("dE/dw", dE, num_E, verbose=False) < 1e-6
+    assert compare("dF/dw", dF, num_F, verbose=False) < 1e-6
     with pytest.raises(ValueError, match="one structure"):
         energy_jacobian(potential, make_batch(items, potential), pred)
 

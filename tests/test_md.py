@@ -429,3 +429,66 @@ def test_memory_does_not_grow_with_steps(tmp_path):
         assert tracemalloc.get_traced_memory()[0] < 100_000
     finally:
         tracemalloc.stop()
+
+
+def test_langevin_friction_rate_free_particle():
+    """Free particles (F = 0): <P(t) . P(0)> / <P(0) . P(0)> = exp(-gamma t), gamma in 1/fs.
+
+    The O step multiplies P by exp(-gamma dt) and adds noise independent of P(0),
+    so the correlation decays exactly as exp(-gamma t) on average. 4,000 particles,
+    t = 50 fs, gamma = 0.02/fs: expected exp(-1) = 0.368; the statistical error of
+    the ratio is about 0.01, the tolerance 0.04 (a friction 10x too small gives 0.905).
+    """
+    n, gamma, dt_fs, n_steps = 4000, 0.02, 1.0, 50
+    rng = np.random.default_rng(5)
+    m_n = np.full(n, 12.0)
+    kT = units.kB * 300.0
+    P0_nc = maxwell_boltzmann_momenta(m_n, 300.0, rng)
+    zero = np.zeros((n, 3))
+    state = MDState(np.zeros((n, 3)), P0_nc, m_n, zero, 0.0)
+
+    def no_forces(R_nc):
+        return 0.0, zero
+
+    for _ in range(n_steps):
+        state = langevin_step(state, dt_fs, no_forces, kT, gamma, rng)
+    ratio = np.sum(state.P_nc * P0_nc) / np.sum(P0_nc * P0_nc)
+    assert ratio == pytest.approx(np.exp(-gamma * n_steps * dt_fs), abs=0.04)
+
+
+def test_records_grow_with_the_steps_run_not_with_n_steps():
+    """n_steps = 10^9 must not allocate records for 10^9 steps up front."""
+    atoms = bulk("Cu", "fcc", a=3.6, cubic=True)
+    atoms.calc = EMT()
+
+    class Stop(Exception):
+        pass
+
+    def stop_after_three(step, state):
+        if step == 3:
+            raise Stop
+
+    tracemalloc.start()
+    try:
+        with pytest.raises(Stop):
+            run_md(atoms, 1.0, 10**9, callback=stop_after_three, progress=False)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 50e6  # bytes; 10^9 preallocated float64 records would be 24 GB
+
+
+def test_extxyz_frames_are_whole_and_flushed(tmp_path):
+    """Every frame is on disk, complete, as soon as it is written (no buffered tail)."""
+    atoms = bulk("Cu", "fcc", a=3.6, cubic=True)
+    atoms.calc = EMT()
+    path = tmp_path / "md.extxyz"
+    seen = []
+
+    def count_frames_on_disk(step, state):
+        if step % 2 == 0:
+            seen.append(len(ase.io.read(path, index=":")))
+
+    run_md(atoms, 1.0, 6, trajectory=path, write_every=2, callback=count_frames_on_disk,
+           progress=False)  # fmt: skip
+    assert seen == [1, 2, 3, 4]

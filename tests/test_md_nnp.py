@@ -47,3 +47,71 @@ def test_water_fluctuation_scales_as_dt_squared(water48):
     )
     assert np.all(study.rms_meV_atom > 0)
     assert 1.7 < study.exponent < 2.3
+
+
+def water_cluster(atoms, n_molecules):
+    """The n molecules nearest to the first O of a periodic water box, as a finite cluster."""
+    O_idx = np.flatnonzero(atoms.numbers == 8)
+    H_idx = np.flatnonzero(atoms.numbers == 1)
+    D_O = atoms.get_distances(O_idx[0], O_idx, mic=True, vector=True)
+    chosen = O_idx[np.argsort(np.linalg.norm(D_O, axis=1))[:n_molecules]]
+    symbols, positions = [], []
+    for o in chosen:
+        centre = atoms.positions[O_idx[0]] + atoms.get_distance(O_idx[0], o, mic=True, vector=True)
+        D_H = atoms.get_distances(o, H_idx, mic=True, vector=True)
+        nearest = np.argsort(np.linalg.norm(D_H, axis=1))[:2]
+        symbols += ["O", "H", "H"]
+        positions += [centre, centre + D_H[nearest[0]], centre + D_H[nearest[1]]]
+    from ase import Atoms
+
+    return Atoms(symbols, positions=positions)
+
+
+def test_skin_list_trajectory_identical_to_fresh_list(water48):
+    """1,000 Verlet steps of a 12-atom water cluster with the direct array force path:
+    the neighbour list reused with a 1 Å skin gives the same trajectory, bit for bit,
+    as a list rebuilt at every step; and the forces agree with the ASE calculator."""
+    from nnp_ref.dynamics.md import MDState, PotentialForces, maxwell_boltzmann_momenta, verlet_step
+
+    potential = water48.calc.potential
+    cluster = water_cluster(water48, 4)
+    m_n = cluster.get_masses()
+    P0_nc = maxwell_boltzmann_momenta(m_n, 400.0, 3)
+
+    def trajectory(forces_fn):
+        E, F = forces_fn(cluster.positions)
+        state = MDState(cluster.positions.copy(), P0_nc, m_n, F, E)
+        for _ in range(1000):
+            state = verlet_step(state, 0.5, forces_fn)
+        return state
+
+    skin = PotentialForces(potential, cluster, skin=1.0)
+    fresh = PotentialForces(potential, cluster, skin=1.0, always_rebuild=True)
+    a, b = trajectory(skin), trajectory(fresh)
+    assert 2 <= skin.neighbours.n_builds < 200  # really reused, and really rebuilt
+    assert fresh.neighbours.n_builds == 1001
+    assert np.array_equal(a.R_nc, b.R_nc) and np.array_equal(a.P_nc, b.P_nc)
+    assert a.E_pot == b.E_pot
+    moved = cluster.copy()
+    moved.positions = a.R_nc
+    moved.calc = NNPCalculator(potential, extrapolation="off")
+    F_ref = moved.get_forces()
+    np.testing.assert_allclose(a.F_nc, F_ref, rtol=0, atol=1e-12 * np.abs(F_ref).max())
+
+
+def test_run_md_uses_the_direct_path_and_reports_extrapolation(water48):
+    """run_md with an NNPCalculator: no Atoms round trip, the skin list is reused, and the
+    extrapolation count is exposed (``md -q`` prints it) and warned once at the end."""
+    import warnings
+
+    from nnp_ref.model.potential import ExtrapolationWarning
+
+    cluster = water_cluster(water48, 2)  # a dimer: gas phase, outside the liquid's range
+    cluster.calc = NNPCalculator(water48.calc.potential)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = run_md(cluster, 0.5, 20, init_temperature_K=300.0, seed=2, progress=False)
+    assert result.n_neighbour_builds >= 1 and result.n_neighbour_builds < 21
+    assert result.n_extrapolations > 0
+    assert [w.category for w in caught] == [ExtrapolationWarning]
+    assert f"{result.n_extrapolations} symmetry-function value(s)" in str(caught[0].message)

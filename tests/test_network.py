@@ -4,6 +4,7 @@ finite differences (checkdw style), flat layout, initialisation and error messag
 import numpy as np
 import pytest
 
+from nnp_ref.checks import central_difference, compare
 from nnp_ref.model import activations as act
 from nnp_ref.model import network as nn
 
@@ -61,14 +62,7 @@ def reference_energy(net, x_s):
 
 def fd_parameters(fun, net, h=H):
     """d fun(net) / d theta by central differences over the flat vector."""
-    theta = nn.to_flat(net)
-    out = np.zeros_like(theta)
-    for k in range(theta.size):
-        plus, minus = theta.copy(), theta.copy()
-        plus[k] += h
-        minus[k] -= h
-        out[k] = (fun(nn.from_flat(net, plus)) - fun(nn.from_flat(net, minus))) / (2 * h)
-    return out
+    return central_difference(lambda theta: fun(nn.from_flat(net, theta)), nn.to_flat(net), h)
 
 
 def fd_inputs(net, X_as, h=H):
@@ -85,7 +79,7 @@ def fd_inputs(net, X_as, h=H):
 def assert_checkdw(name, analytic, numeric):
     scale = np.max(np.abs(numeric))
     assert scale > 1e-3, f"{name}: numerical derivative too small to test anything"
-    rel = nn.compare(name, analytic, numeric)
+    rel = compare(name, analytic, numeric)
     assert rel < REL, f"{name}: relative error {rel:.2e} >= {REL:g}"
 
 
@@ -177,7 +171,7 @@ def test_wrong_second_derivative_is_detected(monkeypatch):
     monkeypatch.setitem(act.ACTIVATIONS, "t", lambda z: (*good_tanh(z)[:2], np.zeros_like(z)))
     _, cache = nn.forward(net, X_as)
     wrong = nn.grads_to_flat(nn.force_training_gradient(net, cache, V_as))
-    assert nn.compare("wrong f''", wrong, numeric, verbose=False) > 1e-2
+    assert compare("wrong f''", wrong, numeric, verbose=False) > 1e-2
 
 
 def test_gradients_are_sums_over_atoms():
@@ -390,13 +384,3 @@ def test_input_width_mismatch():
         nn.force_training_gradient(net, cache, np.zeros((5, 4)))
     with pytest.raises(ValueError, match=r"dL_dE_a must have shape \(5,\)"):
         nn.backward(net, cache, np.zeros(4))
-
-
-def test_compare_helper(capsys):
-    rel = nn.compare("demo", np.array([1.0, 2.0]), np.array([1.0, 2.0 + 2e-6]))
-    assert rel == pytest.approx(1e-6, rel=1e-5)
-    out = capsys.readouterr().out
-    assert "demo" in out and "exact: False" in out and "relative: 1.000e-06" in out
-    assert nn.compare("same", np.ones(3), np.ones(3), verbose=False) == 0.0
-    with pytest.raises(ValueError, match="shapes"):
-        nn.compare("bad", np.ones(3), np.ones(4))

@@ -10,12 +10,19 @@ from ase.optimize import BFGS
 from nnp_ref import NNPCalculator
 from nnp_ref.descriptors.symmetry_functions import SymmetryFunctionSet
 from nnp_ref.model import network as nn
-from nnp_ref.model.potential import ExtrapolationError, Potential, evaluate_atoms
+from nnp_ref.model.potential import ExtrapolationError, Potential
+from nnp_ref.model.potential import evaluate_atoms as _evaluate_atoms
 from nnp_ref.model.scaling import Scaling
 from tests.finite_differences import position_derivative, strain_derivative
 from tests.test_symmetry_functions import random_structure, sf_sets_two_elements
 
 ELEMENTS = ("H", "O")
+
+
+def evaluate_atoms(potential, atoms, **kwargs):
+    """The random test potentials extrapolate on random structures: silence the warning."""
+    kwargs.setdefault("extrapolation", "off")
+    return _evaluate_atoms(potential, atoms, **kwargs)
 
 
 def make_potential(mode="scalecenter", activations=("t", "t", "l"), hidden=(8, 6), seed=0):
@@ -118,7 +125,8 @@ def test_forces_sum_to_zero_and_energies_sum(potential):
 
 def test_ase_calculator_numerical_forces_stress_and_bfgs(potential):
     atoms = random_structure(16, n=8)
-    atoms.calc = NNPCalculator(potential)
+    # a random structure, not a physical one: two atoms are 0.08 Å apart
+    atoms.calc = NNPCalculator(potential, extrapolation="off", min_distance=0.01)
     F = atoms.get_forces()
     F_num = calculate_numerical_forces(atoms, eps=1e-5)
     np.testing.assert_allclose(F, F_num, rtol=0, atol=1e-7)
@@ -204,3 +212,105 @@ def test_pair_virial_equals_strain_derivative_route(potential):
     via_strain = np.einsum("ns,nsab->ab", result.dEdG_ns, desc.dGdeps_nscc)
     assert np.abs(via_strain).max() > 1e-3
     np.testing.assert_allclose(result.dEdeps_cc, via_strain, rtol=1e-12, atol=1e-13)
+
+
+# ---------------------------------------------------------------------------
+# The memory-lean path (dE/dG first, then dE/dD per pair) and bad input.
+# ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("pbc", [(True, True, True), (True, False, True), (False,) * 3])
+def test_lean_path_equals_stored_derivatives(potential, pbc):
+    """Forces and stress without stored dG/dR equal the stored path to 1e-12 relative."""
+    atoms = random_structure(21, n=14, pbc=pbc)
+    stored = evaluate_atoms(potential, atoms, store_derivatives=True)
+    lean = evaluate_atoms(potential, atoms, store_derivatives=False)
+    assert lean.energy == stored.energy
+    assert lean.descriptors.dGdR_psc.size == 0  # nothing per pair and function kept
+    scale = np.abs(stored.forces_nc).max()
+    np.testing.assert_allclose(lean.forces_nc, stored.forces_nc, rtol=0, atol=1e-12 * scale)
+    if any(pbc):
+        scale = np.abs(stored.stress_cc).max()
+        np.testing.assert_allclose(lean.stress_cc, stored.stress_cc, rtol=0, atol=1e-12 * scale)
+
+
+def test_lean_path_equals_stored_derivatives_cu2s(n2p2_dir):
+    """Cutoff type 6, types 2, 3, 9 and softplus: the 144-atom Cu2S cell, both paths."""
+    from nnp_ref.io.n2p2 import read_data, read_potential
+
+    potential = read_potential(n2p2_dir / "Cu2S_PBE")
+    atoms = read_data(n2p2_dir / "Cu2S_PBE" / "input.data")[0]
+    stored = _evaluate_atoms(potential, atoms, store_derivatives=True)
+    lean = _evaluate_atoms(potential, atoms, store_derivatives=False)
+    for a, b in [(lean.forces_nc, stored.forces_nc), (lean.stress_cc, stored.stress_cc)]:
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-12 * np.abs(b).max())
+
+
+def test_extrapolation_warns_by_default_once_with_counts(n2p2_dir):
+    """Cu2S compressed to 0.6 of its volume: one warning naming the counts and the worst atom."""
+    from nnp_ref.io.n2p2 import read_data, read_potential
+
+    potential = read_potential(n2p2_dir / "Cu2S_PBE")
+    atoms = read_data(n2p2_dir / "Cu2S_PBE" / "input.data")[0]
+    atoms.set_cell(atoms.cell * 0.6 ** (1 / 3), scale_atoms=True)
+    import warnings
+
+    from nnp_ref.model.potential import ExtrapolationWarning
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        result = _evaluate_atoms(potential, atoms, forces=False, stress=False)
+    assert len(caught) == 1 and issubclass(caught[0].category, ExtrapolationWarning)
+    message = str(caught[0].message)
+    assert f"{len(result.extrapolations)} symmetry-function value(s) on" in message
+    assert len(result.extrapolations) > 1000 and "worst: atom" in message
+    with pytest.raises(ExtrapolationError, match="worst: atom"):
+        _evaluate_atoms(potential, atoms, forces=False, stress=False, extrapolation="raise")
+    quiet = _evaluate_atoms(potential, atoms, forces=False, stress=False, extrapolation="off")
+    assert len(quiet.extrapolations) == len(result.extrapolations)  # still counted
+    calc = NNPCalculator(potential, extrapolation="off")
+    atoms.calc = calc
+    atoms.get_potential_energy()
+    assert calc.n_extrapolations == len(result.extrapolations)
+    with pytest.raises(ValueError, match="extrapolation must be"):
+        NNPCalculator(potential, extrapolation="sometimes")
+
+
+def test_empty_structure_is_an_error(potential):
+    with pytest.raises(ValueError, match="empty structure"):
+        _evaluate_atoms(potential, Atoms())
+
+
+@pytest.mark.parametrize("distance", [1e-6, 0.05])
+def test_atoms_closer_than_min_distance_are_an_error(potential, distance):
+    atoms = Atoms("HO", positions=[(0, 0, 0), (distance, 0, 0)])
+    with pytest.raises(ValueError, match=r"atoms 0 and 1 are .* Å apart.*min_distance = 0.1 Å"):
+        _evaluate_atoms(potential, atoms)
+    result = _evaluate_atoms(potential, atoms, min_distance=0.0, extrapolation="off")
+    assert np.isfinite(result.energy)  # refused by choice, not because it cannot compute
+
+
+def test_tiny_periodic_cell_is_refused_before_the_work(potential):
+    """One atom in a 0.3 Å cell with a 4 Å cutoff: ~10,000 neighbours, refused with a message."""
+    atoms = Atoms("O", positions=[(0, 0, 0)], cell=np.eye(3) * 0.3, pbc=True)
+    with pytest.raises(ValueError, match="too small or dense for this cutoff"):
+        _evaluate_atoms(potential, atoms, min_distance=0.0)
+    atoms = Atoms("O", positions=[(0, 0, 0)], cell=np.eye(3) * 0.001, pbc=True)
+    with pytest.raises(ValueError, match="far too small for the cutoff"):
+        _evaluate_atoms(potential, atoms, min_distance=0.0)
+
+
+def test_lean_path_in_many_blocks_equals_stored(potential, monkeypatch):
+    """Blocks of a few atoms (tiny LEAN_BLOCK_BYTES): same energies, forces, stress, G."""
+    import nnp_ref.model.potential as pot
+
+    atoms = random_structure(22, n=16, pbc=(True, True, True))
+    stored = evaluate_atoms(potential, atoms, store_derivatives=True)
+    monkeypatch.setattr(pot, "LEAN_BLOCK_BYTES", 3000)
+    bounds = pot.atom_blocks(stored.descriptors.nl.offsets_n1, stored.dEdG_ns.shape[1])
+    assert len(bounds) > 4
+    lean = evaluate_atoms(potential, atoms, store_derivatives=False)
+    np.testing.assert_array_equal(lean.descriptors.G_ns, stored.descriptors.G_ns)
+    np.testing.assert_array_equal(lean.energies_n, stored.energies_n)
+    for a, b in [(lean.forces_nc, stored.forces_nc), (lean.stress_cc, stored.stress_cc)]:
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-12 * np.abs(b).max())

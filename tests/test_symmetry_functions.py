@@ -227,7 +227,6 @@ def test_functions_vanish_continuously_at_cutoff():
 @pytest.mark.parametrize(
     "kwargs,match",
     [
-        (dict(type=3, center="H", neighbours=("H", "H"), rc=3.0, zeta=0.5), "zeta"),
         (dict(type=3, center="H", neighbours=("H", "H"), rc=3.0, lam=0.5), "lambda"),
         (dict(type=2, center="H", neighbours=("H",), rc=0.0), "rc"),
         (dict(type=2, center="H", neighbours=("H",), rc=-1.0), "rc"),
@@ -384,3 +383,36 @@ def test_compact_types_derivatives_vs_finite_differences(seed, pbc):
     total = np.zeros_like(desc.dGself_nsc)
     np.add.at(total, desc.nl.i_p, desc.dGdR_psc)
     np.testing.assert_allclose(desc.dGself_nsc, -total, atol=1e-13)
+
+
+def test_serial_and_parallel_kernels_agree_and_no_global_state(monkeypatch):
+    """The serial and the parallel kernel (same source) give identical arrays, and
+    computing descriptors never touches Numba's thread count (thread safety)."""
+    import numba
+
+    from nnp_ref.descriptors.neighbours import neighbour_list
+    from nnp_ref.descriptors.symmetry_functions import (
+        descriptor_kernel,
+        descriptor_kernel_serial,
+        element_indices,
+    )
+
+    def forbidden(*args):
+        raise AssertionError("descriptors must not change Numba's thread count")
+
+    monkeypatch.setattr(numba, "set_num_threads", forbidden)
+    sfs = SymmetryFunctionSet(sf_sets_two_elements(), ("H", "O"))
+    atoms = random_structure(31, n=40, box=7.0)
+    elem_n = element_indices(atoms.get_chemical_symbols(), sfs.elements)
+    nl = neighbour_list(atoms.positions, atoms.cell.array, atoms.pbc, sfs.cutoff)
+    args = (elem_n, sfs.table_esq, sfs.n_s_e, sfs.index, nl.j_p, nl.D_pc, nl.d_p, nl.offsets_n1)
+    for first, last in [(0, 40), (7, 23)]:
+        serial = descriptor_kernel_serial(*args, np.int64(first), np.int64(last), True, True)
+        parallel = descriptor_kernel(*args, np.int64(first), np.int64(last), True, True)
+        for a, b in zip(serial, parallel):
+            np.testing.assert_array_equal(a, b)
+    whole = sfs.compute_atoms(atoms, with_strain=True)
+    np.testing.assert_array_equal(whole.G_ns[7:23], serial[0])
+    p0, p1 = nl.offsets_n1[7], nl.offsets_n1[23]
+    np.testing.assert_array_equal(whole.dGdR_psc[p0:p1], serial[1])
+    np.testing.assert_array_equal(whole.dGdeps_nscc[7:23], serial[3])

@@ -77,6 +77,17 @@ def test_build_potential(data):
         ("adam", 6, {"learning_rate": 2e-2, "batch_size": 2}),
         ("lbfgs", 15, {}),
         ("kalman", 6, {"kalman": {"force_fraction": 0.05, "forces_per_update": 4}}),
+        (
+            "kalman",
+            6,
+            {
+                "kalman": {
+                    "force_fraction": 0.05,
+                    "forces_per_update": 4,
+                    "force_selection": "components",
+                }
+            },
+        ),
     ],
 )
 def test_each_optimizer_learns(data, optimizer, epochs, extra):
@@ -116,10 +127,14 @@ def test_training_is_seeded_and_reproducible(data):
     )
 
 
-@pytest.mark.parametrize("optimizer", ["adam", "kalman"])
-def test_resume_continues_exactly(data, tmp_path, optimizer):
+@pytest.mark.parametrize(
+    "optimizer,selection",
+    [("adam", "structure"), ("kalman", "structure"), ("kalman", "components")],
+)
+def test_resume_continues_exactly(data, tmp_path, optimizer, selection):
     extra = {"learning_rate": 5e-3, "batch_size": 2,
-             "kalman": {"force_fraction": 0.01, "forces_per_update": 2}}  # fmt: skip
+             "kalman": {"force_fraction": 0.01, "forces_per_update": 2,
+                        "force_selection": selection}}  # fmt: skip
     straight = make_trainer(data, optimizer=optimizer, epochs=4, **extra).fit()
     ckpt = tmp_path / "run"
     half = make_trainer(data, optimizer=optimizer, epochs=2, checkpoint_dir=str(ckpt), **extra)
@@ -197,7 +212,7 @@ def test_model_file_round_trip_and_atomic_save(data, tmp_path, monkeypatch):
     assert a.energy == b.energy
     np.testing.assert_array_equal(a.forces_nc, b.forces_nc)
     # an interrupted save leaves the previous file intact and no temporary file
-    import nnp_ref.io.model_json as model_io
+    import nnp_ref.io.atomic as model_io
 
     def crash(*args, **kwargs):
         raise KeyboardInterrupt
@@ -238,10 +253,12 @@ def test_metrics_and_figures(data, tmp_path):
     import matplotlib.pyplot as plt
 
     split, potential, _ = data
-    pred = predict_dataset(potential, split.test)
+    # a model trained for a few epochs extrapolates on some test structures: counted, silent
+    pred = predict_dataset(potential, split.test, extrapolation="off")
+    assert pred.n_extrapolations_s.shape == (len(split.test),)
     m = metrics(pred)
-    dE = np.array([(evaluate_atoms(potential, a).energy - reference_energy(a)) / len(a)
-                   for a in split.test])  # fmt: skip
+    dE = np.array([(evaluate_atoms(potential, a, extrapolation="off").energy
+                    - reference_energy(a)) / len(a) for a in split.test])  # fmt: skip
     assert m["rmse_energy_meV_per_atom"] == pytest.approx(1e3 * np.sqrt(np.mean(dE**2)))
     assert m["mae_energy_meV_per_atom"] == pytest.approx(1e3 * np.mean(np.abs(dE)))
     assert m["n_force_components"] == 3 * sum(len(a) for a in split.test)
@@ -274,3 +291,40 @@ def test_read_n2p2_learning_curve():
     assert rows[-1]["rmse_force_validation_meV_per_A"] == pytest.approx(
         5.08899e-3 * ase.units.Hartree / ase.units.Bohr * 1e3, rel=1e-5
     )
+
+
+def test_kalman_components_mix_structures_as_n2p2(data):
+    """force_selection="components": the m rows come from one shuffled list of all components."""
+    from nnp_ref.training.jacobians import force_jacobian
+    from nnp_ref.training.kalman_steps import (
+        component_offsets,
+        force_update_components,
+        single_structure_batches,
+    )
+    from nnp_ref.training.loop import new_state
+    from nnp_ref.training.loss import predict
+
+    kalman = {"forces_per_update": 6, "threshold_trials": 1, "force_selection": "components"}
+    trainer = make_trainer(data, optimizer="kalman", kalman=kalman)
+    problem = trainer.problem
+    single = single_structure_batches(problem)
+    offsets = component_offsets(problem)
+    state = new_state(problem)
+    state.f_queue = list(range(0, int(offsets[-1]), 29))  # popped from the end
+    drawn = state.f_queue[-6:][::-1]
+    owners = np.searchsorted(offsets, drawn, side="right") - 1
+    assert len(set(owners)) > 1  # one update mixes structures
+    w0 = state.w.copy()
+    u_F, fw = problem.u_F, problem.config.kalman.force_update_weight
+    H, xi = [], []
+    for g, s in zip(drawn, owners):
+        pred = predict(problem.potential, single[s])
+        k, c = divmod(int(g - offsets[s]), 3)
+        H.append(fw * force_jacobian(problem.potential, single[s], pred, [k], [c])[0] / u_F)
+        xi.append(fw * (single[s].F_ref_nc[k, c] - pred.F_nc[k, c]) / u_F)
+    expected = new_state(problem).optimizer.update(w0, np.array(xi), np.array(H).T)
+    force_update_components(problem, state, single, rmse_F=1.0, offsets=offsets)
+    np.testing.assert_allclose(state.w, expected, rtol=0, atol=1e-14 * np.abs(expected).max())
+    assert len(state.f_queue) == len(range(0, int(offsets[-1]), 29)) - 6
+    with pytest.raises(ValueError, match="force_selection"):
+        TrainingConfig(kalman={"force_selection": "random"})

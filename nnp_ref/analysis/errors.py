@@ -19,12 +19,13 @@ Figures (matplotlib; each function returns the ``Figure`` and accepts
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 
 import numpy as np
 
 from nnp_ref.data.datasets import reference_energy, reference_forces
-from nnp_ref.model.potential import Potential, evaluate_atoms
+from nnp_ref.model.potential import ExtrapolationWarning, Potential, evaluate_atoms
 
 
 @dataclass
@@ -34,7 +35,8 @@ class Predictions:
     ``E_ref_s``, ``E_pred_s`` (S,): energies per atom; ``n_atoms_s`` (S,);
     ``F_ref_kc``, ``F_pred_kc`` (N, 3): forces of all atoms stacked (empty
     if the structures have no reference forces); ``structure_k`` (N,): the
-    structure of each atom.
+    structure of each atom; ``n_extrapolations_s`` (S,): symmetry-function values
+    outside the training range in each structure (None when not counted).
     """
 
     E_ref_s: np.ndarray
@@ -43,15 +45,28 @@ class Predictions:
     F_ref_kc: np.ndarray
     F_pred_kc: np.ndarray
     structure_k: np.ndarray
+    n_extrapolations_s: np.ndarray | None = None
 
 
-def predict_dataset(potential: Potential, structures, progress: bool = False) -> Predictions:
-    """Evaluate ``potential`` on every structure (with reference energies, optional forces)."""
+def predict_dataset(
+    potential: Potential, structures, progress: bool = False, extrapolation: str = "warn"
+) -> Predictions:
+    """Evaluate ``potential`` on every structure (with reference energies, optional forces).
+
+    Extrapolation (symmetry functions outside the training range) is counted per
+    structure; ``extrapolation="warn"`` (default) gives ONE warning for the whole set
+    (how many structures, the first of them), ``"raise"`` stops at the first such
+    structure, ``"off"`` is silent (the counts are still in the result).
+    """
     from tqdm.auto import tqdm
 
-    E_ref, E_pred, n_atoms, F_ref, F_pred, owner = [], [], [], [], [], []
+    if extrapolation not in ("warn", "raise", "off"):
+        raise ValueError(f"extrapolation must be 'warn', 'raise' or 'off', not {extrapolation!r}")
+    per_call = "raise" if extrapolation == "raise" else "count"
+    E_ref, E_pred, n_atoms, F_ref, F_pred, owner, n_extra = [], [], [], [], [], [], []
     for s, atoms in enumerate(tqdm(structures, desc="evaluating", disable=not progress)):
-        result = evaluate_atoms(potential, atoms, forces=True, stress=False)
+        result = evaluate_atoms(potential, atoms, forces=True, stress=False, extrapolation=per_call)
+        n_extra.append(len(result.extrapolations))
         energy = reference_energy(atoms)
         if energy is None:
             raise ValueError(
@@ -65,6 +80,16 @@ def predict_dataset(potential: Potential, structures, progress: bool = False) ->
             F_ref.append(forces)
             F_pred.append(result.forces_nc)
             owner.append(np.full(len(atoms), s))
+    n_extrapolations_s = np.array(n_extra, dtype=int)
+    extrapolating = np.flatnonzero(n_extrapolations_s)
+    if extrapolation == "warn" and extrapolating.size:
+        warnings.warn(
+            f"{extrapolating.size} of {len(n_extrapolations_s)} structures have "
+            f"symmetry-function values outside the training range "
+            f"({n_extrapolations_s.sum()} values; first: structure {extrapolating[0]})",
+            ExtrapolationWarning,
+            stacklevel=2,
+        )
     empty = np.zeros((0, 3))
     return Predictions(
         np.array(E_ref),
@@ -73,6 +98,7 @@ def predict_dataset(potential: Potential, structures, progress: bool = False) ->
         np.vstack(F_ref) if F_ref else empty,
         np.vstack(F_pred) if F_pred else empty,
         np.concatenate(owner) if owner else np.zeros(0, dtype=int),
+        n_extrapolations_s,
     )
 
 

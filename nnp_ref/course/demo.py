@@ -21,6 +21,12 @@ a laptop, and writes everything to one folder:
    model (``model.json``, and in n2p2's format in ``model_n2p2/``) and the
    test set (``test_set.extxyz``).
 
+:func:`run_demo` is a short sequence of the steps of :mod:`nnp_ref.workflow`
+(the same steps ``nnp-ref train`` runs) plus the report. Training budgets
+are epochs: the numbers depend on the seed, not on the speed of the machine
+(a wall-clock cap exists only as the explicit ``max_train_time_s``,
+``nnp-ref demo --max-time``).
+
 :func:`train_quick_copper` is the same pipeline shrunk to seconds, for the
 lecture figures and the tutorials that need *some* trained copper potential.
 """
@@ -28,7 +34,6 @@ lecture figures and the tutorials that need *some* trained copper potential.
 from __future__ import annotations
 
 import dataclasses
-import json
 import platform
 import time
 from dataclasses import dataclass
@@ -39,7 +44,7 @@ from ase import Atoms
 from ase.build import bulk
 from matplotlib.figure import Figure
 
-from nnp_ref import __version__
+from nnp_ref import __version__, workflow
 
 # ---------------------------------------------------------------------------
 # Settings
@@ -54,8 +59,8 @@ class DemoSettings:
     for the default set and its cache, else the supercells of a freshly
     generated set), split ``validation``/``test`` at random.
     Model: cutoff ``rc``, ``hidden`` layers, ``optimizer`` (and the
-    ``learning_rate`` of Adam), at most
-    ``epochs`` epochs and ``max_train_time_s`` seconds of training.
+    ``learning_rate`` of Adam), ``epochs`` epochs of training (and, only if
+    set, at most ``max_train_time_s`` seconds: then results depend on speed).
     MD: a ``md_repeat``^3 cubic fcc supercell (4 atoms per cell) started at
     ``md_temperature_K`` (NVE runs start at twice that, since half the
     kinetic energy flows into the potential energy of a crystal); NVE at the
@@ -73,7 +78,7 @@ class DemoSettings:
     optimizer: str = "kalman"
     learning_rate: float = 1e-3
     epochs: int = 10
-    max_train_time_s: float = 120.0
+    max_train_time_s: float | None = None
     md_repeat: int = 3
     md_temperature_K: float = 600.0
     nve_dts_fs: tuple[float, ...] = (1.0, 2.0, 4.0)
@@ -95,7 +100,6 @@ QUICK = DemoSettings(
     repeats=((2, 2, 2),),
     hidden=(8, 8),
     epochs=2,
-    max_train_time_s=30.0,
     md_repeat=2,
     nve_dts_fs=(1.0, 2.0),
     nve_duration_fs=16.0,
@@ -128,15 +132,14 @@ def copper_data(settings: DemoSettings = FULL, progress: bool = True) -> list[At
 
 
 def train_copper(structures, settings: DemoSettings = FULL, checkpoint_dir=None, progress=True):
-    """Split, build and train; returns (split, training result).
+    """Split, build and train (:mod:`nnp_ref.workflow`); returns (split, training result).
 
     ``result.potential`` is the model with the lowest validation error.
     """
-    from nnp_ref.data.datasets import split_random
-    from nnp_ref.training.trainer import Trainer, TrainingConfig, build_potential
+    from nnp_ref.training.trainer import TrainingConfig
 
-    split = split_random(structures, settings.validation, settings.test, seed=settings.seed)
-    potential, descriptors = build_potential(
+    split = workflow.split_data(structures, settings.validation, settings.test, settings.seed)
+    potential, descriptors = workflow.build(
         split.train, rc=settings.rc, hidden=settings.hidden, seed=settings.seed, progress=progress
     )
     config = TrainingConfig(
@@ -146,12 +149,8 @@ def train_copper(structures, settings: DemoSettings = FULL, checkpoint_dir=None,
         max_time=settings.max_train_time_s,
         seed=settings.seed,
         progress=progress,
-        checkpoint_dir=None if checkpoint_dir is None else str(checkpoint_dir),
     )
-    trainer = Trainer(
-        potential, split.train, split.validation, config, train_descriptors=descriptors
-    )
-    return split, trainer.fit()
+    return split, workflow.train(potential, split, config, descriptors, checkpoint_dir)
 
 
 def train_quick_copper(
@@ -177,32 +176,21 @@ def fcc_copper(repeat: int, a: float = 3.61) -> Atoms:
 def md_frames(atoms: Atoms, calculator, settings: DemoSettings, trajectory, progress=True):
     """Langevin MD at the demo temperature; returns (frames after equilibration, MDResult).
 
-    Frames are written to the file ``trajectory`` (.traj or .extxyz) every
-    ``settings.rdf_every`` steps and read back from it.
+    :func:`nnp_ref.workflow.md_frames` with the demo's settings: frames every
+    ``settings.rdf_every`` steps, written to ``trajectory`` and read back.
     """
-    import ase.io
-
-    from nnp_ref.dynamics.md import run_md
-
-    work = atoms.copy()
-    work.calc = calculator
-    n_steps = settings.rdf_equilibration_steps + settings.rdf_steps
-    result = run_md(
-        work,
+    return workflow.md_frames(
+        atoms,
+        calculator,
+        settings.md_temperature_K,
         settings.rdf_dt_fs,
-        n_steps,
-        "langevin",
-        temperature_K=settings.md_temperature_K,
-        friction=0.02,
+        settings.rdf_equilibration_steps,
+        settings.rdf_steps,
+        settings.rdf_every,
+        trajectory,
         seed=settings.seed,
-        init_temperature_K=settings.md_temperature_K,
-        trajectory=trajectory,
-        write_every=settings.rdf_every,
         progress=progress,
     )
-    frames = list(ase.io.iread(str(trajectory)))
-    first = int(np.ceil(settings.rdf_equilibration_steps / settings.rdf_every))
-    return frames[first:], result
 
 
 # ---------------------------------------------------------------------------
@@ -252,13 +240,6 @@ def plot_overview(history, pred, study, rdf_nnp, rdf_ref, temperature_K, path=No
     if path is not None:
         fig.savefig(path, dpi=120)
     return fig
-
-
-def _close(fig) -> None:
-    """Close a figure made through pyplot (no-op for plain ``Figure`` objects)."""
-    import matplotlib.pyplot as plt
-
-    plt.close(fig)
 
 
 # ---------------------------------------------------------------------------
@@ -319,69 +300,66 @@ def run_demo(
     import ase.io
     from ase.calculators.emt import EMT
 
-    from nnp_ref.analysis.errors import metrics, parity_plot, plot_learning_curve, predict_dataset
-    from nnp_ref.analysis.observables import energy_conservation, rdf
+    from nnp_ref.analysis.observables import rdf
     from nnp_ref.analysis.plots import plot_energy_conservation
-    from nnp_ref.data.datasets import write_extxyz
-    from nnp_ref.io.model_json import atomic_write_text, export_n2p2, save_model
+    from nnp_ref.io.model_json import atomic_write_text
     from nnp_ref.model.calculator import NNPCalculator
 
     settings = settings or (QUICK if quick else FULL)
     out = Path(out_dir).resolve()
     out.mkdir(parents=True, exist_ok=True)
     step = _Steps(6, verbose)
+    T = settings.md_temperature_K
 
     step("data", f"reference data: {settings.n_structures} EMT copper structures")
     structures = copper_data(settings, progress=progress)
 
-    step("training", f"training an HDNNP ({settings.optimizer}, <= {settings.epochs} epochs)")
+    step("training", f"training an HDNNP ({settings.optimizer}, {settings.epochs} epochs)")
     split, result = train_copper(structures, settings, out / "training", progress=progress)
-    potential = result.potential
-    save_model(potential, out / "model.json")
-    export_n2p2(potential, out / "model_n2p2")
-    fig = plot_learning_curve(result.history, labels=["NNP"])
-    fig.savefig(out / "learning_curve.png", dpi=150)
-    _close(fig)
+    workflow.save_model_files(out, result, n2p2=True)
 
     step("test", f"testing on {len(split.test)} held-out structures")
-    write_extxyz(out / "test_set.extxyz", split.test)
-    pred = predict_dataset(potential, split.test, progress=progress)
-    test_metrics = metrics(pred)
-    fig = parity_plot(pred)
-    fig.savefig(out / "parity.png", dpi=150)
-    _close(fig)
+    pred, test_metrics = workflow.measure_errors(result.potential, split.test, progress)
+    workflow.save_test_files(out, split.test, pred)
 
     atoms = fcc_copper(settings.md_repeat)
     step("nve", f"NVE MD of {len(atoms)} atoms with the NNP at dt = {settings.nve_dts_fs} fs")
-    atoms.calc = NNPCalculator(potential)
-    study = energy_conservation(
-        atoms,
-        settings.nve_dts_fs,
-        settings.nve_duration_fs,
-        init_temperature_K=2.0 * settings.md_temperature_K,
-        seed=settings.seed,
-        progress=progress,
-    )
+    study = workflow.nve_study(
+        atoms, NNPCalculator(result.potential), settings.nve_dts_fs, settings.nve_duration_fs,
+        init_temperature_K=2.0 * T, seed=settings.seed, progress=progress,
+    )  # fmt: skip
     plot_energy_conservation(study, path=out / "energy_conservation.png")
 
-    T = settings.md_temperature_K
     step("rdf", f"Langevin MD at {T:g} K with the NNP and with EMT, RDFs")
-    frames_nnp, md_nnp = md_frames(
-        atoms, NNPCalculator(potential), settings, out / "md_nnp.traj", progress
-    )
-    frames_ref, md_ref = md_frames(atoms, EMT(), settings, out / "md_emt.traj", progress)
-    rdf_nnp = rdf(frames_nnp, settings.rdf_r_max, n_bins=120)
-    rdf_ref = rdf(frames_ref, settings.rdf_r_max, n_bins=120)
-    plot_rdf_comparison(rdf_nnp, rdf_ref, out / "rdf.png", temperature_K=T)
-    dr = rdf_ref.r_b[1] - rdf_ref.r_b[0]
+    nnp = md_frames(atoms, NNPCalculator(result.potential), settings, out / "md_nnp.traj", progress)
+    emt = md_frames(atoms, EMT(), settings, out / "md_emt.traj", progress)
+    rdfs = [rdf(frames, settings.rdf_r_max, n_bins=120) for frames, _ in (nnp, emt)]
+    plot_rdf_comparison(*rdfs, out / "rdf.png", temperature_K=T)
 
     step("report", "writing the report")
-    plot_overview(result.history, pred, study, rdf_nnp, rdf_ref, T, out / "overview.png")
+    plot_overview(result.history, pred, study, *rdfs, T, out / "overview.png")
     ase.io.write(out / "md_start.extxyz", atoms)
     step.done()
-    metrics_dict = {
+    metrics = _metrics(settings, quick, structures, split, result, test_metrics, atoms, study,
+                       nnp, emt, rdfs, step)  # fmt: skip
+    metrics_file = workflow.write_json(out / "metrics.json", metrics)
+    report = out / "report.md"
+    atomic_write_text(report, _report(metrics, settings))
+    if verbose:
+        _print_summary(metrics, step.total, out, report, metrics_file)
+    return DemoResult(out, report, metrics_file, metrics)
+
+
+def _metrics(settings, quick, structures, split, result, test_metrics, atoms, study, nnp, emt,
+             rdfs, step) -> dict:  # fmt: skip
+    """Every number of the demo, as written to ``metrics.json``."""
+    potential, (rdf_nnp, rdf_ref) = result.potential, rdfs
+    (frames_nnp, md_nnp), (_, md_ref) = nnp, emt
+    dr = rdf_ref.r_b[1] - rdf_ref.r_b[0]
+    n_eq = settings.rdf_equilibration_steps
+    return workflow.plain({
         "nnp_ref_version": __version__,
-        "settings": {k: _plain(v) for k, v in dataclasses.asdict(settings).items()},
+        "settings": dataclasses.asdict(settings),
         "quick": bool(quick or settings == QUICK),
         "data": {
             "n_structures": len(structures),
@@ -400,26 +378,22 @@ def run_demo(
             "validation_rmse_energy_meV_per_atom": _best(result, "energy"),
             "validation_rmse_force_meV_per_A": _best(result, "force"),
         },
-        "test": {k: _plain(v) for k, v in test_metrics.items()},
+        "test": test_metrics,
         "test_rmse_energy_meV_per_atom": float(test_metrics["rmse_energy_meV_per_atom"]),
         "test_rmse_force_meV_per_A": float(test_metrics["rmse_force_meV_per_A"]),
         "nve": {
             "n_atoms": len(atoms),
             "duration_fs": settings.nve_duration_fs,
             "initial_temperature_K": 2.0 * settings.md_temperature_K,
-            "dt_fs": [float(x) for x in study.dt_fs],
-            "drift_meV_per_atom_per_ps": [float(x) for x in study.drift_meV_atom_ps],
-            "rms_fluctuation_meV_per_atom": [float(x) for x in study.rms_meV_atom],
+            "dt_fs": study.dt_fs,
+            "drift_meV_per_atom_per_ps": study.drift_meV_atom_ps,
+            "rms_fluctuation_meV_per_atom": study.rms_meV_atom,
             "fluctuation_exponent": float(study.exponent),
         },
         "rdf": {
-            "temperature_K": T,
-            "mean_temperature_nnp_K": float(
-                np.mean(md_nnp.T_t[settings.rdf_equilibration_steps :])
-            ),
-            "mean_temperature_emt_K": float(
-                np.mean(md_ref.T_t[settings.rdf_equilibration_steps :])
-            ),
+            "temperature_K": settings.md_temperature_K,
+            "mean_temperature_nnp_K": float(np.mean(md_nnp.T_t[n_eq:])),
+            "mean_temperature_emt_K": float(np.mean(md_ref.T_t[n_eq:])),
             "n_frames": len(frames_nnp),
             "first_peak_nnp_A": float(rdf_nnp.r_b[np.argmax(rdf_nnp.g_b)]),
             "first_peak_emt_A": float(rdf_ref.r_b[np.argmax(rdf_ref.g_b)]),
@@ -427,36 +401,22 @@ def run_demo(
         },
         "timings_s": {**step.timings, "total": round(step.total, 2)},
         "machine": {"python": platform.python_version(), "platform": platform.platform()},
-    }
-    metrics_file = out / "metrics.json"
-    atomic_write_text(metrics_file, json.dumps(metrics_dict, indent=2, allow_nan=False) + "\n")
-    report = out / "report.md"
-    atomic_write_text(report, _report(metrics_dict, settings))
-    if verbose:
-        test = metrics_dict["test"]
-        nve = metrics_dict["nve"]
-        print(
-            f"\nTest RMSE: {test['rmse_energy_meV_per_atom']:.2f} meV/atom, "
-            f"{test['rmse_force_meV_per_A']:.1f} meV/Å; NVE drift "
-            + ", ".join(
-                f"{d:+.3f} (dt {dt:g} fs)"
-                for dt, d in zip(nve["dt_fs"], nve["drift_meV_per_atom_per_ps"], strict=True)
-            )
-            + " meV/atom/ps."
-        )
-        print(f"Done in {step.total:.0f} s. Results in {out}")
-        print(f"  report:  {report}")
-        print(f"  metrics: {metrics_file}")
-    return DemoResult(out, report, metrics_file, metrics_dict)
+    })  # fmt: skip
 
 
-def _plain(value):
-    """JSON-friendly settings values (tuples to lists, numpy scalars to Python)."""
-    if isinstance(value, tuple):
-        return [_plain(v) for v in value]
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
+def _print_summary(m: dict, total_s: float, out, report, metrics_file) -> None:
+    test, nve = m["test"], m["nve"]
+    drifts = ", ".join(
+        f"{d:+.3f} (dt {dt:g} fs)"
+        for dt, d in zip(nve["dt_fs"], nve["drift_meV_per_atom_per_ps"], strict=True)
+    )
+    print(
+        f"\nTest RMSE: {test['rmse_energy_meV_per_atom']:.2f} meV/atom, "
+        f"{test['rmse_force_meV_per_A']:.1f} meV/Å; NVE drift {drifts} meV/atom/ps."
+    )
+    print(f"Done in {total_s:.0f} s. Results in {out}")
+    print(f"  report:  {report}")
+    print(f"  metrics: {metrics_file}")
 
 
 def _n_weights(net) -> int:

@@ -1,11 +1,13 @@
 r"""Lecture figures: one function per idea of the method, each returning a matplotlib Figure.
 
 Every figure is computed by nnp_ref's own code (nothing is redrawn from
-formulas), in seconds, so a lecturer can regenerate it live:
+formulas; the architecture diagram is drawn, with the real symmetry
+functions of its molecule), in seconds, so a lecturer can regenerate it live:
 
 ==========================  ================================================
 ``nnp-ref lecture NAME``    figure
 ==========================  ================================================
+``architecture``            the HDNNP: atoms -> G -> element networks -> E_i -> sum
 ``cutoff``                  n2p2's cutoff functions f_c(r) and f_c'(r)
 ``symmetry-functions``      radial shells and angular factors of the default set
 ``environments``            G of a bulk, a surface and a vacancy-neighbour atom
@@ -29,6 +31,9 @@ from dataclasses import dataclass
 import numpy as np
 from ase import Atoms
 from matplotlib.figure import Figure
+
+from nnp_ref.checks import central_difference
+from nnp_ref.course.diagrams import hdnnp_architecture
 
 # ---------------------------------------------------------------------------
 # Shapes: cutoff and symmetry functions
@@ -79,6 +84,19 @@ def _central_atom_G(sfset, clusters) -> np.ndarray:
     return desc.G_ns[first]
 
 
+def radial_shapes(radial, r_max: float, n_points: int = 120):
+    """(r_r, G_rs): G of a copper dimer's atom 0 against the distance r of its one neighbour.
+
+    For type-2 functions this is the radial shape exp(-eta (r - r_s)^2) f_c(r)
+    of each function s, computed by the descriptor kernel (r from 0.5 Å to r_max).
+    """
+    from nnp_ref.descriptors.symmetry_functions import SymmetryFunctionSet
+
+    r_r = np.linspace(0.5, r_max, n_points)
+    dimers = [[[0, 0, 0], [r, 0, 0]] for r in r_r]
+    return r_r, _central_atom_G(SymmetryFunctionSet({"Cu": list(radial)}), dimers)
+
+
 def symmetry_function_shapes(rc: float = 5.0) -> Figure:
     """Radial functions of a neighbour at distance r; angular factor against the angle.
 
@@ -93,9 +111,7 @@ def symmetry_function_shapes(rc: float = 5.0) -> Figure:
     from nnp_ref.training.preprocessing import default_symmetry_functions
 
     radial = [sf for sf in default_symmetry_functions(("Cu",), rc=rc)["Cu"] if sf.type == 2]
-    r_r = np.linspace(0.5, rc + 0.3, 300)
-    radial_set = SymmetryFunctionSet({"Cu": radial})
-    G_rs = _central_atom_G(radial_set, [[[0, 0, 0], [r, 0, 0]] for r in r_r])  # dimers
+    r_r, G_rs = radial_shapes(radial, rc + 0.3)  # dimers
 
     zetas = (1.0, 2.0, 4.0, 16.0)
     angular = [
@@ -196,17 +212,6 @@ def environments(rc: float = 5.0) -> Figure:
 # ---------------------------------------------------------------------------
 
 
-def _central_difference(f, x, h):
-    """(f(x + h e_k) - f(x - h e_k)) / 2h for every component k of a flat array x."""
-    out = np.zeros(x.size)
-    for k in range(x.size):
-        xp, xm = x.copy(), x.copy()
-        xp[k] += h
-        xm[k] -= h
-        out[k] = (f(xp) - f(xm)) / (2.0 * h)
-    return out
-
-
 def backprop_check(seed: int = 0) -> Figure:
     """Hand-written derivatives of a 4-8-8-1 tanh network against central differences.
 
@@ -242,15 +247,15 @@ def backprop_check(seed: int = 0) -> Figure:
     checks = {
         "dL/dw (backward)": (
             nn.grads_to_flat(nn.backward(net, cache, g_a)),
-            lambda h: _central_difference(loss, w, h),
+            lambda h: central_difference(loss, w, h),
         ),
         "dE/dX (input_gradient)": (
             nn.input_gradient(net, cache).ravel(),
-            lambda h: _central_difference(energy_sum, X_as.ravel(), h),
+            lambda h: central_difference(energy_sum, X_as.ravel(), h),
         ),
         "d(dE/dX·v)/dw (force training)": (
             nn.grads_to_flat(nn.force_training_gradient(net, cache, V_as)),
-            lambda h: _central_difference(phi, w, h),
+            lambda h: central_difference(phi, w, h),
         ),
     }
     h_h = np.logspace(-1, -9, 17)
@@ -337,20 +342,23 @@ def forces_check(seed: int = 0) -> Figure:
     potential, atoms = random_copper_potential(seed=seed)
     symbols, R_nc, cell_cc = atoms.get_chemical_symbols(), atoms.positions, atoms.cell.array
     pbc = (True, True, True)
-    result = evaluate(potential, symbols, R_nc, cell_cc, pbc)
+    # a derivative check: G a hair outside the scaling range of this very cell is fine
+    result = evaluate(potential, symbols, R_nc, cell_cc, pbc, extrapolation="off")
 
     def energy_of_positions(x):
-        return evaluate(potential, symbols, x.reshape(-1, 3), cell_cc, pbc, False, False).energy
+        return evaluate(
+            potential, symbols, x.reshape(-1, 3), cell_cc, pbc, False, False, "off"
+        ).energy
 
     def energy_of_strain(e):
         deformation = np.eye(3) + e.reshape(3, 3)
         return evaluate(
-            potential, symbols, R_nc @ deformation, cell_cc @ deformation, pbc, False, False
+            potential, symbols, R_nc @ deformation, cell_cc @ deformation, pbc, False, False, "off"
         ).energy
 
-    F_fd = -_central_difference(energy_of_positions, R_nc.ravel(), 1e-4).reshape(-1, 3)
+    F_fd = -central_difference(energy_of_positions, R_nc.ravel(), 1e-4).reshape(-1, 3)
     V = atoms.get_volume()
-    stress_fd = _central_difference(energy_of_strain, np.zeros(9), 1e-5).reshape(3, 3) / V
+    stress_fd = central_difference(energy_of_strain, np.zeros(9), 1e-5).reshape(3, 3) / V
     h_h = np.logspace(-1, -8, 15)
     components = np.random.default_rng(seed).choice(R_nc.size, 6, replace=False)
     x0 = R_nc.ravel()
@@ -483,6 +491,17 @@ def learning_curve(seed: int = 0) -> Figure:
 # ---------------------------------------------------------------------------
 
 
+def four_generations() -> Figure:
+    """Charges along the neutral and the protonated carbon chain (4G charge equilibration).
+
+    Needs n2p2's Carbon_chain_4G_train data (``../shared/n2p2`` or ``NNP_REF_N2P2_DIR``);
+    the figure itself is :func:`nnp_ref.course.four_generations.charges_along_chain`.
+    """
+    from nnp_ref.course.four_generations import charges_along_chain
+
+    return charges_along_chain()
+
+
 @dataclass(frozen=True)
 class Lecture:
     name: str
@@ -493,6 +512,11 @@ class Lecture:
 LECTURES = {
     lecture.name: lecture
     for lecture in (
+        Lecture(
+            "architecture",
+            hdnnp_architecture,
+            "the HDNNP: atoms -> symmetry functions -> element networks -> E_i -> sum",
+        ),
         Lecture("cutoff", cutoff_functions, "cutoff functions f_c(r) and their derivatives"),
         Lecture(
             "symmetry-functions",
@@ -518,6 +542,11 @@ LECTURES = {
             learning_curve,
             "learning curves of Adam and the Kalman filter on EMT copper",
         ),
+        Lecture(
+            "four-generations",
+            four_generations,
+            "charges along the neutral and the protonated carbon chain (4G charge equilibration)",
+        ),
     )
 }
 
@@ -538,8 +567,10 @@ __all__ = [
     "environment_atoms",
     "environments",
     "forces_check",
+    "hdnnp_architecture",
     "learning_curve",
     "make_figure",
+    "radial_shapes",
     "random_copper_potential",
     "symmetry_function_shapes",
 ]

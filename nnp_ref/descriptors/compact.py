@@ -46,7 +46,7 @@ from __future__ import annotations
 
 import math
 
-from numba import njit
+from nnp_ref.descriptors.jit import kernel
 
 CORE_POLY1, CORE_POLY2, CORE_POLY3, CORE_POLY4, CORE_EXP = 1, 2, 3, 4, 5
 ASYMMETRIC = 10  # added to a polynomial core code for the "a" variants
@@ -88,13 +88,13 @@ def subtype_code(subtype: str) -> int:
     raise ValueError(f"invalid compact function subtype {subtype!r}; known: {', '.join(SUBTYPES)}")
 
 
-@njit(cache=True)
+@kernel
 def angular_code(code):
     """Subtype code n2p2 uses for the angular part: the asymmetry dropped (p2a -> p2)."""
     return code % ASYMMETRIC
 
 
-@njit(cache=True)
+@kernel
 def core_function(x, core):
     """Core function f(x) and f'(x) on [0, 1] (n2p2 ``CoreFunction::fdf*``).
 
@@ -128,7 +128,7 @@ def core_function(x, core):
     return math.nan, math.nan
 
 
-@njit(cache=True)
+@kernel
 def compact_function(a, left, right, code):
     r"""Compact function value and derivative, ``(C(a), dC/da)``; n2p2 ``CompactFunction::fdf``.
 

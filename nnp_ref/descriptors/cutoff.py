@@ -40,7 +40,7 @@ from __future__ import annotations
 import math
 import numbers
 
-from numba import njit
+from nnp_ref.descriptors.jit import kernel
 
 CT_HARD, CT_COS, CT_TANHU, CT_TANH, CT_EXP = 0, 1, 2, 3, 4
 CT_POLY1, CT_POLY2, CT_POLY3, CT_POLY4 = 5, 6, 7, 8
@@ -64,7 +64,7 @@ CUTOFF_NAMES = {code: name for name, code in CUTOFF_TYPES.items()}
 TANH_PRE = ((math.e + 1.0 / math.e) / (math.e - 1.0 / math.e)) ** 3
 
 
-@njit(cache=True)
+@kernel
 def cutoff_function(r, rc, alpha, kind):
     r"""Cutoff function value and derivative, ``(f_c(r), df_c/dr)``; n2p2's ``fdf``.
 

@@ -58,10 +58,16 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from numba import njit
+
+from nnp_ref.descriptors.jit import kernel
 
 OVERLAP_TOLERANCE = 1e-6  # Å: two atoms (or images) closer than this are an error
 SINGULAR_TOLERANCE = 1e-10  # smallest / largest singular value of the periodic cell vectors
+# Most neighbours one atom may have. The densest solids hold about 0.2 atoms/Å^3, i.e.
+# about 1,450 neighbours within 12 Å; more means a cell far too small for the cutoff
+# (or wrong units), and the angular terms would cost (neighbours)^2 per atom.
+MAX_NEIGHBOURS = 3000
+MAX_STENCIL = 1_000_000  # most bins (with their images) one atom's search may visit
 
 
 @dataclass(frozen=True)
@@ -90,7 +96,7 @@ class NeighbourList:
 # ---------------------------------------------------------------------------------------------
 
 
-@njit(cache=True)
+@kernel
 def _assign_bins(f_nc, origin_c, scale_c, nbins_c, periodic_c):
     """Bin of every atom inside the cell, and the image shift that brings it there.
 
@@ -113,7 +119,7 @@ def _assign_bins(f_nc, origin_c, scale_c, nbins_c, periodic_c):
     return bin_nc, shift_nc
 
 
-@njit(cache=True)
+@kernel
 def _sort_into_bins(bin_nc, nbins_c):
     """Counting sort of the atoms by flat bin index ``(bx * nby + by) * nbz + bz``.
 
@@ -136,7 +142,7 @@ def _sort_into_bins(bin_nc, nbins_c):
     return order_n, start_b1
 
 
-@njit(cache=True)
+@kernel
 def _stencil(bin_c, nbins_c, reach_c, periodic_c, stencil_m4):
     """Bins to search around home bin ``bin_c``, with the lattice translation of each visit.
 
@@ -171,7 +177,7 @@ def _stencil(bin_c, nbins_c, reach_c, periodic_c, stencil_m4):
     return m
 
 
-@njit(cache=True)
+@kernel
 def _same_bin(bin_nc, i, j):
     """True if atoms i and j lie in the same bin (then they share the stencil)."""
     return (
@@ -181,7 +187,7 @@ def _same_bin(bin_nc, i, j):
     )
 
 
-@njit(cache=True)
+@kernel
 def _count_pairs(Rw_nc, basis_cc, bin_nc, nbins_c, reach_c, periodic_c, Rs_cn, start_b1, cutoff):
     """Number of pairs per atom: images j + k @ cell with ``|Rw_j + k @ cell - Rw_i| < cutoff``.
 
@@ -213,7 +219,7 @@ def _count_pairs(Rw_nc, basis_cc, bin_nc, nbins_c, reach_c, periodic_c, Rs_cn, s
     return count_n
 
 
-@njit(cache=True)
+@kernel
 def _fill_pairs(
     Rw_nc,
     basis_cc,
@@ -387,7 +393,20 @@ def _check_short_lattice_vectors(cell_cc, pbc_c):
         )
 
 
-def neighbour_list(R_nc, cell_cc, pbc_c, cutoff, *, check_overlap=True) -> NeighbourList:
+def _check_work(reach_c, cutoff, cell_cc, pbc_c):
+    """Refuse a search that would visit more than ``MAX_STENCIL`` bins per atom."""
+    n_visits = int(np.prod(2 * reach_c + 1))
+    if n_visits > MAX_STENCIL:
+        raise ValueError(
+            f"cell {np.round(cell_cc, 6).tolist()} (pbc {pbc_c.tolist()}) is far too small for "
+            f"the cutoff {cutoff:g} Å: {n_visits} periodic images per atom to search "
+            f"(limit {MAX_STENCIL}); check the cell and the units"
+        )
+
+
+def neighbour_list(
+    R_nc, cell_cc, pbc_c, cutoff, *, check_overlap=True, max_neighbours=MAX_NEIGHBOURS
+) -> NeighbourList:
     """Full neighbour list of all pairs closer than ``cutoff``, in ASE's convention.
 
     Args:
@@ -398,6 +417,8 @@ def neighbour_list(R_nc, cell_cc, pbc_c, cutoff, *, check_overlap=True) -> Neigh
         cutoff: cutoff radius (Å), pairs with ``d < cutoff`` are listed.
         check_overlap: raise ``ValueError`` if two atoms (or an atom and an
             image) are closer than ``OVERLAP_TOLERANCE`` = 1e-6 Å.
+        max_neighbours: raise ``ValueError`` if an atom has more neighbours
+            (counted before any pair array is allocated); None: no limit.
 
     Returns:
         ``NeighbourList`` with ``D_pc = R_nc[j_p] - R_nc[i_p] + S_pc @ cell_cc``.
@@ -442,8 +463,15 @@ def neighbour_list(R_nc, cell_cc, pbc_c, cutoff, *, check_overlap=True) -> Neigh
     Rw_nc = R_nc - shift_nc @ basis_cc  # wrapped positions
     Rs_cn = np.ascontiguousarray(Rw_nc[order_n].T)  # sorted by bin, x/y/z rows
 
+    _check_work(reach_c, cutoff, cell_cc, pbc_c)
     search = (Rw_nc, basis_cc, bin_nc, nbins_c, reach_c, pbc_c, Rs_cn, start_b1, radius)
     count_n = _count_pairs(*search)
+    if max_neighbours is not None and count_n.max() > max_neighbours:
+        i = int(np.argmax(count_n))
+        raise ValueError(
+            f"atom {i} has {count_n[i]} neighbours within {cutoff:g} Å (limit max_neighbours="
+            f"{max_neighbours}): the cell is too small or dense for this cutoff (wrong units?)"
+        )
     offsets_n1 = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(count_n, out=offsets_n1[1:])
     i_p, j_p, S_pc, D_pc, d_p = _fill_pairs(*search, order_n, shift_nc, offsets_n1)

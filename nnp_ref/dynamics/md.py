@@ -1,9 +1,11 @@
 """Molecular dynamics: velocity Verlet (NVE), Langevin BAOAB and Bussi (NVT).
 
 The integrators are plain-array functions ``step(state, ...) -> state`` that
-call a force function ``forces_fn(R_nc) -> (E_pot, F_nc)``; ``run_md`` is the
-friendly layer that builds ``forces_fn`` from any ASE calculator, records
-energies every step and streams frames to disk.
+call a force function ``forces_fn(R_nc) -> (E_pot, F_nc)``
+(``nnp_ref.dynamics.forces``: direct from an nnp_ref potential with a skin
+neighbour list, or any ASE calculator); ``run_md`` is the friendly layer that
+builds ``forces_fn``, records energies every step (growing with the steps
+run) and streams whole frames to disk.
 
 Units are ASE's: Å, eV, amu, and momenta in amu Å / t_ASE, where the ASE
 time unit is t_ASE = 1 / ase.units.fs fs (about 10.18 fs), so that P^2 / 2m
@@ -34,7 +36,10 @@ References
 
 from __future__ import annotations
 
+import io
 import time
+import warnings
+from array import array
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from functools import partial
@@ -44,9 +49,15 @@ import ase.io
 import numpy as np
 from ase import Atoms, units
 from ase.calculators.singlepoint import SinglePointCalculator
-from ase.geometry import complete_cell
 from ase.io.trajectory import Trajectory
 from tqdm import tqdm
+
+from nnp_ref.dynamics.forces import (  # noqa: F401  (ASEForces, PotentialForces: re-exported)
+    ASEForces,
+    PotentialForces,
+    make_forces_fn,
+    wrap_positions,
+)
 
 ForcesFn = Callable[[np.ndarray], tuple[float, np.ndarray]]
 
@@ -192,59 +203,7 @@ def bussi_step(
     return bussi_rescale(state, 0.5 * dt_fs, kT, tau_fs, n_dof, rng)
 
 
-# ------------------------------------------------------------- ASE adapter
-
-
-def wrap_positions(R_nc: np.ndarray, cell_cc: np.ndarray, pbc_c: np.ndarray) -> np.ndarray:
-    """Shift atoms by whole cell vectors into the cell along periodic directions.
-
-    Atoms already inside keep their exact coordinates (R - 0 @ cell).
-    """
-    if not np.any(pbc_c):
-        return R_nc
-    S_nc = np.floor(R_nc @ np.linalg.inv(complete_cell(cell_cc)))  # cell shifts
-    S_nc[:, ~np.asarray(pbc_c, dtype=bool)] = 0.0
-    return R_nc - S_nc @ cell_cc
-
-
-class ASEForces:
-    """``forces_fn(R_nc) -> (E_pot, F_nc)`` backed by the calculator of ``atoms``.
-
-    The calculator sees the positions shifted by whole cell vectors so that
-    they stay within ``margin`` (a fraction of the cell) of the cell along
-    periodic directions. An atom is re-shifted only when it gets further out
-    than that: wrapping at the cell faces instead would make atoms that
-    vibrate across a face jump by a cell vector every few steps and force the
-    calculator to rebuild its neighbour list (EMT on 500 Cu atoms: 2.2x
-    slower). The forces do not depend on the shifts. ``time_s`` and
-    ``n_calls`` count the wall-clock time in the calculator and its calls.
-    """
-
-    def __init__(self, atoms: Atoms, margin: float = 0.25):
-        if atoms.calc is None:
-            raise ValueError("atoms has no calculator: set atoms.calc before running MD")
-        self.atoms = atoms
-        self.margin = margin
-        self.cell_cc = atoms.cell.array.copy()
-        self.inv_cell_cc = np.linalg.inv(complete_cell(self.cell_cc))
-        self.pbc_c = atoms.pbc.copy()
-        self.S_nc = np.zeros((len(atoms), 3))  # cell shifts: calculator sees R - S @ cell
-        self.time_s = 0.0
-        self.n_calls = 0
-
-    def __call__(self, R_nc: np.ndarray) -> tuple[float, np.ndarray]:
-        frac_nc = R_nc @ self.inv_cell_cc - self.S_nc  # fractional coordinates seen
-        outside_nc = (frac_nc < -self.margin) | (frac_nc >= 1.0 + self.margin)
-        far_n = np.any(outside_nc & self.pbc_c, axis=1)
-        if far_n.any():
-            self.S_nc[far_n] = np.floor(R_nc[far_n] @ self.inv_cell_cc) * self.pbc_c
-        self.atoms.positions = R_nc - self.S_nc @ self.cell_cc
-        start = time.perf_counter()
-        F_nc = self.atoms.get_forces()  # forces first: calculators compute E with F
-        E_pot = self.atoms.get_potential_energy()
-        self.time_s += time.perf_counter() - start
-        self.n_calls += 1
-        return float(E_pot), np.asarray(F_nc, dtype=np.float64)
+# ------------------------------------------------------------- trajectory files
 
 
 class _FrameWriter:
@@ -271,7 +230,11 @@ class _FrameWriter:
         if self._traj is not None:
             self._traj.write(frame)
         else:
-            ase.io.write(self._fd, frame, format="extxyz")
+            # one whole frame per write, flushed: a killed run leaves whole frames
+            buffer = io.StringIO()
+            ase.io.write(buffer, frame, format="extxyz")
+            self._fd.write(buffer.getvalue())
+            self._fd.flush()
         self.last_step = step
 
     def close(self) -> None:
@@ -297,6 +260,9 @@ class MDResult:
     state: final MDState (the last good one if the run stopped early)
     time_total_s, time_force_s: wall-clock of the MD loop and of the
         calculator calls inside it (both include the step-0 force call)
+    n_extrapolations: symmetry-function values outside the training range,
+        summed over all force calls (direct nnp_ref path; 0 otherwise)
+    n_neighbour_builds: neighbour-list builds of the direct path (0 otherwise)
     """
 
     t_fs: np.ndarray
@@ -309,6 +275,8 @@ class MDResult:
     state: MDState
     time_total_s: float
     time_force_s: float
+    n_extrapolations: int = 0
+    n_neighbour_builds: int = 0
 
     @property
     def n_steps(self) -> int:
@@ -373,6 +341,7 @@ def run_md(
     callback: Callable[[int, MDState], None] | None = None,
     progress: bool = True,
     max_displacement: float | None = 0.5,
+    skin: float = 1.0,
 ) -> MDResult:
     """Run MD on ``atoms`` with its ASE calculator; return the energy records.
 
@@ -387,6 +356,14 @@ def run_md(
     callback: called as callback(step, state) at step 0 and after every step.
     max_displacement: stop if an atom moves further than this (Å) in one
         step (None: no check). Non-finite energies or forces always stop.
+    skin: Å, neighbour-list skin of the direct force path, used when the
+        calculator is an ``NNPCalculator`` (arrays straight to the potential,
+        no ``Atoms`` round trip; any other calculator goes through ASE).
+        Extrapolation is then counted over the run and reported once at the
+        end (an ``ExtrapolationWarning`` unless the calculator's mode is
+        "off"; "raise" stops at the first step that extrapolates).
+    Energy records grow with the steps actually run (nothing is allocated
+    for ``n_steps`` up front).
     The final state is written back to ``atoms`` (positions wrapped into the
     cell); on failure ``MDError`` is raised after the last good state has
     been written to the trajectory and to ``atoms``.
@@ -407,7 +384,7 @@ def run_md(
         atoms.set_momenta(maxwell_boltzmann_momenta(m_n, init_temperature_K, rng))
     n_dof = 3 * n_atoms if integrator == "langevin" or n_atoms == 1 else 3 * n_atoms - 3
 
-    forces_fn = ASEForces(atoms)
+    forces_fn = make_forces_fn(atoms, skin)
     if integrator == "verlet":
         step_fn = partial(verlet_step, dt_fs=dt_fs, forces_fn=forces_fn)
     elif integrator == "langevin":
@@ -421,28 +398,32 @@ def run_md(
             bussi_step, dt_fs=dt_fs, forces_fn=forces_fn, kT=kT, tau_fs=tau_fs, n_dof=n_dof, rng=rng
         )
 
-    E_pot_t = np.full(n_steps + 1, np.nan)  # preallocated records: memory O(n_steps)
-    E_kin_t = np.full(n_steps + 1, np.nan)
-    E_bath_t = np.full(n_steps + 1, np.nan)
+    E_pot_t, E_kin_t, E_bath_t = array("d"), array("d"), array("d")  # grow step by step
 
     def result(last: int, state: MDState) -> MDResult:
         s = slice(0, last + 1)
-        E_tot_t = E_pot_t[s] + E_kin_t[s]
+        E_pot = np.array(E_pot_t[s])
+        E_kin = np.array(E_kin_t[s])
+        E_tot_t = E_pot + E_kin
         return MDResult(
             t_fs=np.arange(last + 1) * dt_fs,
-            E_pot_t=E_pot_t[s].copy(),
-            E_kin_t=E_kin_t[s].copy(),
+            E_pot_t=E_pot,
+            E_kin_t=E_kin,
             E_tot_t=E_tot_t,
-            T_t=2.0 * E_kin_t[s] / (n_dof * units.kB),
-            E_cons_t=E_tot_t - E_bath_t[s],
+            T_t=2.0 * E_kin / (n_dof * units.kB),
+            E_cons_t=E_tot_t - np.array(E_bath_t[s]),
             n_dof=n_dof,
             state=state,
             time_total_s=time.perf_counter() - start,
             time_force_s=forces_fn.time_s,
+            n_extrapolations=getattr(forces_fn, "n_extrapolations", 0),
+            n_neighbour_builds=getattr(getattr(forces_fn, "neighbours", None), "n_builds", 0),
         )
 
     def record(step: int, state: MDState) -> None:
-        E_pot_t[step], E_kin_t[step], E_bath_t[step] = state.E_pot, state.E_kin, state.E_bath
+        E_pot_t.append(state.E_pot)
+        E_kin_t.append(state.E_kin)
+        E_bath_t.append(state.E_bath)
         if writer is not None and step % write_every == 0:
             write(step, state)
         if callback is not None:
@@ -483,7 +464,25 @@ def run_md(
         if writer is not None:
             writer.close()
     _set_atoms(atoms, state)
-    return result(n_steps, state)
+    final = result(n_steps, state)
+    _report_extrapolation(final.n_extrapolations, atoms.calc)
+    return final
+
+
+def _report_extrapolation(n_extrapolations: int, calc) -> None:
+    """One warning (or error) for the extrapolations of a whole run, by the calculator's mode."""
+    mode = getattr(calc, "extrapolation", "off")
+    if n_extrapolations == 0 or mode in ("off", "count", "ignore"):
+        return
+    from nnp_ref.model.potential import ExtrapolationError, ExtrapolationWarning
+
+    message = (
+        f"MD: {n_extrapolations} symmetry-function value(s) outside the training range "
+        "over the run (summed over steps); the potential extrapolated"
+    )
+    if mode == "raise":
+        raise ExtrapolationError(message)
+    warnings.warn(message, ExtrapolationWarning, stacklevel=3)
 
 
 def _set_atoms(atoms: Atoms, state: MDState) -> None:

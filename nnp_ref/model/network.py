@@ -41,6 +41,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from nnp_ref.checks import compare  # noqa: F401  (re-exported: notebooks call nn.compare)
 from nnp_ref.model.activations import activation, check_code
 
 # ---------------------------------------------------------------------------
@@ -487,32 +488,3 @@ def _nguyen_widrow(pairs, activations):
             W[0, 0] *= 0.5  # n2p2 halves outputLayer->neurons[0].weights[0] only
         out.append((W, b))
     return out
-
-
-# ---------------------------------------------------------------------------
-# Checking derivatives (notebooks and tests)
-# ---------------------------------------------------------------------------
-
-
-def compare(name: str, analytic, numeric, rtol: float = 1e-6, verbose: bool = True) -> float:
-    """Relative error max|analytic - numeric| / max|numeric|, printed like makemore's ``cmp``.
-
-    Prints whether the arrays are exactly equal and allclose(rtol), the max
-    difference and the relative error; returns the relative error (checkdw
-    style: compare it with e.g. 1e-6 for central differences with h = 1e-6).
-    """
-    analytic = np.asarray(analytic, dtype=np.float64)
-    numeric = np.asarray(numeric, dtype=np.float64)
-    if analytic.shape != numeric.shape:
-        raise ValueError(f"compare {name}: shapes {analytic.shape} and {numeric.shape} differ")
-    maxdiff = float(np.max(np.abs(analytic - numeric), initial=0.0))
-    scale = float(np.max(np.abs(numeric), initial=0.0))
-    rel = maxdiff / scale if scale > 0.0 else maxdiff
-    if verbose:
-        exact = bool(np.array_equal(analytic, numeric))
-        approx = bool(np.allclose(analytic, numeric, rtol=rtol, atol=rtol * scale))
-        print(
-            f"{name:24s} | exact: {exact!s:5} | approximate: {approx!s:5} | "
-            f"maxdiff: {maxdiff:.3e} | relative: {rel:.3e}"
-        )
-    return rel

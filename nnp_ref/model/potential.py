@@ -26,14 +26,24 @@ import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
-from numba import njit
 
+from nnp_ref.descriptors.neighbours import neighbour_list
 from nnp_ref.descriptors.symmetry_functions import (
     Descriptors,
     SymmetryFunction,
     SymmetryFunctionSet,
+    element_indices,
 )
 from nnp_ref.model import network as nn
+from nnp_ref.model.atomic_energy import atomic_energies
+from nnp_ref.model.forces import (  # noqa: F401  (re-exported: training, notebooks)
+    assemble_forces,
+    assemble_virial,
+    contract_pairs,
+    force_adjoint,
+    pair_forces,
+    pair_virial,
+)
 from nnp_ref.model.scaling import Scaling
 
 
@@ -111,71 +121,21 @@ class Result:
     extrapolations: list = field(default_factory=list)
 
 
-@njit(cache=True)
-def assemble_forces(dEdG_ns, dGdR_psc, dGself_nsc, i_p, j_p):
-    """F_k = -sum_i sum_s dE/dG_is dG_is/dR_k from the sparse derivatives.
-
-    Self term: atom i moves its own functions (dGself_nsc); pair term: pair
-    p = (i, j) carries dG_{i s}/dR_j and scatters onto atom j.
-    """
-    n, s_max = dEdG_ns.shape
-    F_nc = np.zeros((n, 3))
-    for i in range(n):
-        for s in range(s_max):
-            for c in range(3):
-                F_nc[i, c] -= dEdG_ns[i, s] * dGself_nsc[i, s, c]
-    for p in range(i_p.shape[0]):
-        i = i_p[p]
-        j = j_p[p]
-        for s in range(s_max):
-            for c in range(3):
-                F_nc[j, c] -= dEdG_ns[i, s] * dGdR_psc[p, s, c]
-    return F_nc
+#: Å. Two atoms (or an atom and an image) closer than this are refused: the
+#: shortest bond in nature is H2's 0.74 Å, and below 0.1 Å a structure is a
+#: unit or input error (coordinates in Bohr read as Å, a duplicated atom),
+#: never a configuration a potential was trained on.
+MIN_DISTANCE = 0.1
+EXTRAPOLATION_MODES = ("warn", "raise", "off", "count", "ignore")
 
 
-@njit(cache=True)
-def assemble_virial(dEdG_ns, dGdR_psc, i_p, D_pc):
-    """dE/d eps_ab = sum_p D_pa dE/dD_pb, dE/dD_pb = sum_s dE/dG_{i_p s} dGdR_psb.
-
-    G_i depends on the positions only through its pair vectors D_p, which a
-    homogeneous strain maps to D_p (1 + eps); this is the virial of the pair
-    terms, and the stress is sigma = (1/V) dE/d eps.
-    """
-    s_max = dEdG_ns.shape[1]
-    dEdeps_cc = np.zeros((3, 3))
-    for p in range(i_p.shape[0]):
-        i = i_p[p]
-        for s in range(s_max):
-            for b in range(3):
-                dEdD = dEdG_ns[i, s] * dGdR_psc[p, s, b]
-                for a in range(3):
-                    dEdeps_cc[a, b] += D_pc[p, a] * dEdD
-    return dEdeps_cc
-
-
-@njit(cache=True)
-def force_adjoint(dL_dF_nc, dGdR_psc, dGself_nsc, i_p, j_p):
-    """V_is = sum_k sum_c dG_is/dR_kc * dL/dF_kc: the adjoint of :func:`assemble_forces`.
-
-    Force training needs dL/dw = sum_k dL/dF_k . dF_k/dw with
-    F_k = -sum_is dE_i/dG_is dG_is/dR_k, i.e. dL/dw = -sum_is d(dE_i/dG_is)/dw V_is:
-    the network's force-training product (``network.force_training_gradient``)
-    with this V.
-    """
-    n = dGself_nsc.shape[0]
-    s_max = dGself_nsc.shape[1]
-    V_ns = np.zeros((n, s_max))
-    for i in range(n):
-        for s in range(s_max):
-            for c in range(3):
-                V_ns[i, s] += dGself_nsc[i, s, c] * dL_dF_nc[i, c]
-    for p in range(i_p.shape[0]):
-        i = i_p[p]
-        j = j_p[p]
-        for s in range(s_max):
-            for c in range(3):
-                V_ns[i, s] += dGdR_psc[p, s, c] * dL_dF_nc[j, c]
-    return V_ns
+def check_extrapolation_mode(mode: str) -> None:
+    """ValueError unless ``mode`` is one of :data:`EXTRAPOLATION_MODES`."""
+    if mode not in EXTRAPOLATION_MODES:
+        raise ValueError(
+            f"extrapolation must be 'warn', 'raise' or 'off' ('count', 'ignore' also "
+            f"accepted), got {mode!r}"
+        )
 
 
 def evaluate(
@@ -186,57 +146,68 @@ def evaluate(
     pbc_c=(False, False, False),
     forces=True,
     stress=True,
-    extrapolation="count",
+    extrapolation="warn",
+    *,
+    store_derivatives=True,
+    min_distance=MIN_DISTANCE,
+    neighbours=None,
 ) -> Result:
     """Energy, per-atom energies, forces and stress of one structure.
 
-    ``extrapolation``: "count" (record in the result), "warn" (also an
-    :class:`ExtrapolationWarning`), "raise" (:class:`ExtrapolationError`)
-    when a raw symmetry function lies outside the scaling's [G_min, G_max].
+    ``extrapolation`` (a raw symmetry function outside the scaling's
+    [G_min, G_max]): "warn" (default; one :class:`ExtrapolationWarning` per
+    call with the counts and the worst atom), "raise"
+    (:class:`ExtrapolationError`), "off" (silent; "count" is the same). All
+    three record the values in ``Result.extrapolations``; "ignore" skips the
+    check.
+    ``store_derivatives``: keep dG/dR of every pair in ``result.descriptors``
+    (training, teaching; about 76 kB per atom for water). With False, forces
+    and stress come from the memory-lean path: dE/dG first, then a second
+    pass over pairs and triplets that keeps only dE/dD per pair.
+    ``min_distance``: Å, refuse atoms closer than this (:data:`MIN_DISTANCE`).
+    ``neighbours``: a precomputed :class:`NeighbourList` (cutoff at least the
+    potential's, e.g. with an MD skin) instead of a new one.
     """
+    check_extrapolation_mode(extrapolation)
     R_nc = np.ascontiguousarray(R_nc, dtype=np.float64)
     cell_cc = np.zeros((3, 3)) if cell_cc is None else np.asarray(cell_cc, dtype=np.float64)
     pbc_c = np.asarray(pbc_c, dtype=bool).reshape(3)
+    elem_n = element_indices(list(symbols), potential.elements)
+    if len(elem_n) == 0:
+        raise ValueError("empty structure: no atoms to evaluate")
+    nl = neighbours
+    if nl is None:
+        nl = neighbour_list(R_nc, cell_cc, pbc_c, potential.cutoff)
+    check_min_distance(nl, min_distance)
+    _warn_isolated(nl, potential.cutoff)
     with_derivatives = bool(forces or stress)
-    desc = potential.descriptor.compute(symbols, R_nc, cell_cc, pbc_c, with_derivatives)
-    n = len(desc.elem_n)
-    isolated = np.flatnonzero(np.diff(desc.nl.offsets_n1) == 0)
-    if n > 1 and isolated.size:
-        warnings.warn(
-            f"{isolated.size} atom(s) have no neighbours within the cutoff "
-            f"{potential.cutoff:g} Å (first: atom {isolated[0]}); their energy is the "
-            "network's value for an empty environment",
-            stacklevel=2,
+    sfs = potential.descriptor
+    lean = with_derivatives and not store_derivatives
+    if lean:
+        G_ns, energies_n, dEdG_ns, extrapolations, dEdD_pc = _lean_pass(
+            potential, elem_n, nl, extrapolation
         )
-    energies_n = np.zeros(n)
-    dEdG_ns = np.zeros_like(desc.G_ns)
-    extrapolations = []
-    for e, symbol in enumerate(potential.elements):
-        idx = np.flatnonzero(desc.elem_n == e)
-        if idx.size == 0:
-            continue
-        n_s = desc.n_s_e[e]
-        scaling = potential.scalings[symbol]
-        G_as = desc.G_ns[idx, :n_s]
-        a_s, b_s = scaling.factor_and_offset()
-        E_a, cache = nn.forward(potential.networks[symbol], G_as * a_s + b_s)
-        energies_n[idx] = potential.energy_scale * E_a + potential.energy_offsets[symbol]
-        if with_derivatives:
-            dEdX_as = nn.input_gradient(potential.networks[symbol], cache)
-            dEdG_ns[idx, :n_s] = potential.energy_scale * dEdX_as * a_s
-        if scaling.mode != "none" and extrapolation != "ignore":
-            rows, cols = np.nonzero(scaling.outside_range(G_as))
-            for a, s in zip(rows, cols):
-                extrapolations.append(
-                    (int(idx[a]), int(s), float(G_as[a, s]), scaling.G_min[s], scaling.G_max[s])
-                )
-    _report_extrapolations(extrapolations, extrapolation, potential)
+        no_pairs = np.zeros((0, G_ns.shape[1], 3))
+        desc = Descriptors(G_ns, no_pairs, no_pairs, no_pairs[..., None], elem_n, sfs.n_s_e, nl)
+    else:
+        desc = sfs.compute_from_list(elem_n, nl, with_derivatives)
+        energies_n, dEdG_ns, extrapolations = _networks(
+            potential, desc.G_ns, elem_n, with_derivatives, extrapolation
+        )
+    _report_extrapolations(extrapolations, extrapolation, potential, desc)
     F_nc = dEdeps_cc = stress_cc = None
-    nl = desc.nl
-    if forces:
-        F_nc = assemble_forces(dEdG_ns, desc.dGdR_psc, desc.dGself_nsc, nl.i_p, nl.j_p)
-    if stress and np.any(pbc_c):
-        dEdeps_cc = assemble_virial(dEdG_ns, desc.dGdR_psc, nl.i_p, nl.D_pc)
+    periodic = bool(np.any(pbc_c))
+    if lean:
+        if forces:
+            F_nc = pair_forces(dEdD_pc, nl.i_p, nl.j_p, len(elem_n))
+        if stress and periodic:
+            dEdeps_cc = pair_virial(dEdD_pc, nl.D_pc)
+    elif with_derivatives:
+        if forces:
+            F_nc = assemble_forces(dEdG_ns, desc.dGdR_psc, desc.dGself_nsc, nl.i_p, nl.j_p)
+        if stress and periodic:
+            dEdeps_cc = assemble_virial(dEdG_ns, desc.dGdR_psc, nl.i_p, nl.D_pc)
+    if dEdeps_cc is not None:
         stress_cc = dEdeps_cc / abs(np.linalg.det(cell_cc))
     return Result(
         float(energies_n.sum()),
@@ -250,20 +221,157 @@ def evaluate(
     )
 
 
-def _report_extrapolations(extrapolations, mode, potential):
-    if not extrapolations or mode in ("count", "ignore"):
-        return
-    atom, s, G, lo, hi = extrapolations[0]
-    message = (
-        f"{len(extrapolations)} symmetry-function value(s) outside the training range; "
-        f"first: atom {atom}, function {s}, G = {G:.6g} not in [{lo:.6g}, {hi:.6g}]"
+def check_min_distance(nl, min_distance: float) -> None:
+    """ValueError naming the pair if two atoms (or images) are closer than ``min_distance`` Å."""
+    if len(nl.d_p) and nl.d_p.min() < min_distance:
+        p = int(np.argmin(nl.d_p))
+        image = f" (image with cell shift {nl.S_pc[p].tolist()})" if nl.S_pc[p].any() else ""
+        raise ValueError(
+            f"atoms {nl.i_p[p]} and {nl.j_p[p]}{image} are {nl.d_p[p]:.3g} Å apart, closer "
+            f"than min_distance = {min_distance:g} Å (wrong units or a duplicated atom?)"
+        )
+
+
+def _warn_isolated(nl, cutoff):
+    isolated = np.flatnonzero(np.diff(nl.offsets_n1) == 0)
+    if len(nl.offsets_n1) > 2 and isolated.size:
+        warnings.warn(
+            f"{isolated.size} atom(s) have no neighbours within the cutoff "
+            f"{cutoff:g} Å (first: atom {isolated[0]}); their energy is the "
+            "network's value for an empty environment",
+            stacklevel=3,
+        )
+
+
+def _networks(potential, G_ns, elem_n, with_derivatives, extrapolation, first_atom=0):
+    """Atomic energies, dE/dG and the out-of-range values, element by element.
+
+    ``G_ns``, ``elem_n``: rows of the atoms first_atom, first_atom + 1, ...
+    (a block of the structure); recorded atom indices count from 0 for the structure.
+    """
+    energies_n = np.zeros(len(elem_n))
+    dEdG_ns = np.zeros_like(G_ns)
+    extrapolations = []
+    for e, symbol in enumerate(potential.elements):
+        idx = np.flatnonzero(elem_n == e)
+        if idx.size == 0:
+            continue
+        n_s = potential.descriptor.n_s_e[e]
+        scaling = potential.scalings[symbol]
+        G_as = G_ns[idx, :n_s]
+        step = atomic_energies(
+            potential.networks[symbol],
+            scaling,
+            G_as,
+            potential.energy_scale,
+            potential.energy_offsets[symbol],
+            with_derivatives,
+        )
+        energies_n[idx] = step.E_a
+        if with_derivatives:
+            dEdG_ns[idx, :n_s] = step.dEdG_as
+        if scaling.mode != "none" and extrapolation != "ignore":
+            rows, cols = np.nonzero(outside_training_range(scaling, G_as))
+            columns = (
+                (idx[rows] + first_atom).tolist(),
+                cols.tolist(),
+                G_as[rows, cols].tolist(),
+                np.asarray(scaling.G_min)[cols].tolist(),
+                np.asarray(scaling.G_max)[cols].tolist(),
+            )
+            extrapolations += zip(*columns)  # (atom, function, G, G_min, G_max)
+    return energies_n, dEdG_ns, extrapolations
+
+
+#: A value counts as outside [G_min, G_max] only beyond this fraction of the range
+#: width: G_min and G_max come from files (n2p2's scaling.data) or other machines,
+#: so a training structure's own extreme value can differ from them by rounding
+#: (seen: 1.6e-14 range widths on the Ethylbenzene potential's own structure).
+EXTRAPOLATION_TOLERANCE = 1e-10
+
+
+def outside_training_range(scaling, G_as):
+    """Boolean (a, s): G further outside [G_min, G_max] than the rounding tolerance."""
+    G_min, G_max = np.asarray(scaling.G_min), np.asarray(scaling.G_max)
+    slack = EXTRAPOLATION_TOLERANCE * np.abs(G_max - G_min)
+    return (G_as < G_min - slack) | (G_as > G_max + slack)
+
+
+#: Bytes of dG/dR the memory-lean path holds at a time (one block of atoms).
+LEAN_BLOCK_BYTES = 32_000_000
+
+
+def atom_blocks(offsets_n1, s_max, block_bytes=None) -> list[int]:
+    """Boundaries 0 = b_0 < b_1 < ... = n of blocks whose pairs' dG/dR fit in ``block_bytes``.
+
+    A block holds at least one atom (however many pairs it has); the default
+    size is :data:`LEAN_BLOCK_BYTES` (read at each call).
+    """
+    block_bytes = LEAN_BLOCK_BYTES if block_bytes is None else block_bytes
+    n = len(offsets_n1) - 1
+    pairs_per_block = max(1, int(block_bytes // (24 * max(s_max, 1))))
+    bounds = [0]
+    while bounds[-1] < n:
+        start = bounds[-1]
+        stop = int(np.searchsorted(offsets_n1, offsets_n1[start] + pairs_per_block, "right")) - 1
+        bounds.append(min(max(stop, start + 1), n))
+    return bounds
+
+
+def _lean_pass(potential, elem_n, nl, extrapolation):
+    """G, energies, dE/dG and dE/dD per pair, one block of atoms at a time.
+
+    E_i depends on G_i alone, so a block's dE/dG is known as soon as its G
+    are: the block's dG/dR (at most :data:`LEAN_BLOCK_BYTES`) is contracted
+    into 3 numbers per pair and dropped before the next block. One pass over
+    the triplets, and memory that does not grow with dG/dR of the structure.
+    """
+    sfs = potential.descriptor
+    n, s_max = len(elem_n), sfs.table_esq.shape[1]
+    G_ns, dEdG_ns, energies_n = np.zeros((n, s_max)), np.zeros((n, s_max)), np.zeros(n)
+    dEdD_pc = np.zeros((len(nl.i_p), 3))
+    extrapolations = []
+    bounds = atom_blocks(nl.offsets_n1, s_max)
+    for first, last in zip(bounds[:-1], bounds[1:]):
+        G_bs, dGdR_psc, _, _ = sfs.compute_block(elem_n, nl, first, last)
+        E_b, dEdG_bs, extra = _networks(
+            potential, G_bs, elem_n[first:last], True, extrapolation, first
+        )
+        pairs = slice(nl.offsets_n1[first], nl.offsets_n1[last])
+        contract_pairs(dEdG_bs, dGdR_psc, nl.i_p[pairs], np.int64(first), dEdD_pc[pairs])
+        G_ns[first:last], dEdG_ns[first:last], energies_n[first:last] = G_bs, dEdG_bs, E_b
+        extrapolations += extra
+    return G_ns, energies_n, dEdG_ns, extrapolations, dEdD_pc
+
+
+def extrapolation_summary(extrapolations, elements=None, elem_n=None) -> str:
+    """One line: how many values on how many atoms, and the worst one.
+
+    The worst value is the one furthest outside its range, measured in units
+    of the range width G_max - G_min.
+    """
+    atoms = {x[0] for x in extrapolations}
+
+    def excess(x):
+        _, _, G, lo, hi = x
+        return max(lo - G, G - hi) / max(hi - lo, 1e-300)
+
+    atom, s, G, lo, hi = max(extrapolations, key=excess)
+    element = f" ({elements[elem_n[atom]]})" if elements is not None else ""
+    return (
+        f"{len(extrapolations)} symmetry-function value(s) on {len(atoms)} atom(s) outside "
+        f"the training range; worst: atom {atom}{element}, function {s}, G = {G:.6g} not in "
+        f"[{lo:.6g}, {hi:.6g}] ({excess((atom, s, G, lo, hi)):.3g} range widths outside)"
     )
+
+
+def _report_extrapolations(extrapolations, mode, potential, desc):
+    if not extrapolations or mode in ("off", "count", "ignore"):
+        return
+    message = extrapolation_summary(extrapolations, potential.elements, desc.elem_n)
     if mode == "raise":
         raise ExtrapolationError(message)
-    if mode == "warn":
-        warnings.warn(message, ExtrapolationWarning, stacklevel=3)
-        return
-    raise ValueError(f"extrapolation must be 'count', 'warn', 'raise' or 'ignore', got {mode!r}")
+    warnings.warn(message, ExtrapolationWarning, stacklevel=3)
 
 
 def evaluate_atoms(potential: Potential, atoms, **kwargs) -> Result:

@@ -1,6 +1,11 @@
 """Step 3 of the method: fitting the element networks to reference data.
 
 ``preprocessing`` (scaling statistics, element energies, default symmetry
-functions) -> ``loss`` (loss and its hand-written gradient) -> ``optimizers``
-(Adam, L-BFGS, Kalman filter) -> ``trainer`` (the loop).
+functions) and ``build`` (a new potential) -> ``batch`` (precomputed
+structures) -> ``loss`` (energy, force, stress and L2 terms and their
+hand-written gradient; ``parameters``, ``stress``, ``jacobians``) ->
+``optimizers`` (Adam, L-BFGS, Kalman filter) -> ``steps`` / ``kalman_steps``
+(one epoch of updates) -> ``loop`` (epochs, history, best model, stopping;
+``problem``, ``state``, ``checkpoint``, ``config``) -> ``trainer`` (the
+public facade: ``Trainer``, ``train``, ``build_potential``).
 """

@@ -144,6 +144,11 @@ class KalmanSettings:
     [short_energy/force_error_threshold], ``threshold_trials``
     [rmse_threshold_trials]: candidates are taken only if their error
     exceeds threshold x current training RMSE (n2p2 ``selection_mode 2``).
+    ``force_selection``: "structure" (the m components of a force update
+    come from one structure) or "components" (as n2p2: each of the m
+    components is drawn from one shuffled list of all training force
+    components, so one update mixes structures; n2p2's update candidates
+    with ``jacobian_mode 2``, one row per component).
     """
 
     kind: str = "standard"
@@ -163,6 +168,14 @@ class KalmanSettings:
     energy_threshold: float = 0.0
     force_threshold: float = 1.0
     threshold_trials: int = 3
+    force_selection: str = "structure"
+
+    def __post_init__(self):
+        if self.force_selection not in ("structure", "components"):
+            raise ValueError(
+                "kalman force_selection must be 'structure' or 'components', "
+                f"got {self.force_selection!r}"
+            )
 
 
 class KalmanFilter:

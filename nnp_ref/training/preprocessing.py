@@ -98,11 +98,6 @@ def scaling_from_descriptors(
     return {e: Scaling.from_data(G_e[e], mode=mode, s_min=s_min, s_max=s_max) for e in elements}
 
 
-def constant_functions(scalings: dict[str, Scaling]) -> dict[str, np.ndarray]:
-    """Indices of functions with G_max == G_min in the training set (carry no information)."""
-    return {e: np.flatnonzero(sc.G_max == sc.G_min) for e, sc in scalings.items()}
-
-
 # ---------------------------------------------------------------------------
 # Element energies and normalisation
 # ---------------------------------------------------------------------------
@@ -225,7 +220,6 @@ def default_symmetry_functions(
 __all__ = [
     "composition_matrix",
     "compute_descriptors",
-    "constant_functions",
     "default_symmetry_functions",
     "descriptor_statistics",
     "energy_force_units",

@@ -1,0 +1,82 @@
+r"""One element's step of an HDNNP: scale -> network -> atomic energies and dE/dG.
+
+Behler & Parrinello, Phys. Rev. Lett. 98, 146401 (2007); scaling as in n2p2
+(Singraber, Behler & Dellago, J. Chem. Theory Comput. 15, 1827 (2019)). For
+the atoms a of one element with raw symmetry functions G_as:
+
+    X_as = a_s G_as + b_s                     scaling (``nnp_ref.model.scaling``)
+    E_a  = c NN(X_a) + E0                     c = energy_scale, E0 = energy offset
+    dE_a/dG_as = c dNN/dX_as a_s              chain rule, dX_as/dG_as = a_s
+
+This is the only place where the scaling factor a_s enters a derivative:
+:func:`~nnp_ref.model.potential.evaluate`, the batched training predictions
+(``nnp_ref.training.loss``) and the Kalman Jacobians all call it.
+
+Derivatives with respect to the network's weights w (flat n2p2 order), for
+the training loss and the Kalman filter:
+
+* :func:`energy_weight_gradient`, for any weights g_a per atom:
+      d/dw sum_a g_a E_a = c sum_a g_a dNN_a/dw           (reverse mode)
+* :func:`dEdG_weight_gradient`, for any directions V_as (a force or stress
+  adjoint, see ``nnp_ref.training.loss``):
+      d/dw sum_as (dE_a/dG_as) V_as = c d/dw sum_as dNN/dX_as (a_s V_as)
+  the network's mixed second derivative contracted with v_a = a * V_a
+  (``network.force_training_gradient``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from nnp_ref.model import network as nn
+from nnp_ref.model.scaling import Scaling
+
+
+@dataclass
+class AtomicEnergies:
+    """Output of :func:`atomic_energies` for the a atoms of one element.
+
+    ``E_a`` (a,) eV; ``dEdG_as`` (a, s) eV per unit of raw G, or None;
+    ``a_s`` (s,) the scaling factors dX/dG; ``energy_scale`` c;
+    ``cache`` the network's forward cache (for the weight derivatives).
+    """
+
+    E_a: np.ndarray
+    dEdG_as: np.ndarray | None
+    a_s: np.ndarray
+    energy_scale: float
+    cache: nn.Cache
+
+
+def atomic_energies(
+    network: nn.Network,
+    scaling: Scaling,
+    G_as: np.ndarray,
+    energy_scale: float = 1.0,
+    energy_offset: float = 0.0,
+    gradient: bool = True,
+) -> AtomicEnergies:
+    """E_a = c NN(a G_a + b) + E0 and (if ``gradient``) dE_a/dG_as = c dNN/dX_as a_s."""
+    a_s, b_s = scaling.factor_and_offset()
+    X_as = G_as * a_s + b_s  # (a, s) scaled inputs
+    NN_a, cache = nn.forward(network, X_as)  # (a,)
+    E_a = energy_scale * NN_a + energy_offset  # (a,) E = c NN + E0
+    dEdG_as = None
+    if gradient:
+        dEdG_as = energy_scale * nn.input_gradient(network, cache) * a_s  # c dNN/dX dX/dG
+    return AtomicEnergies(E_a, dEdG_as, a_s, energy_scale, cache)
+
+
+def energy_weight_gradient(network: nn.Network, step: AtomicEnergies, g_a) -> np.ndarray:
+    """d/dw sum_a g_a E_a = c sum_a g_a dNN_a/dw, flat (n_parameters,)."""
+    return nn.grads_to_flat(nn.backward(network, step.cache, step.energy_scale * g_a))
+
+
+def dEdG_weight_gradient(network: nn.Network, step: AtomicEnergies, V_as) -> np.ndarray:
+    """d/dw sum_as (dE_a/dG_as) V_as = c d/dw sum_as dNN/dX_as (a_s V_as), flat."""
+    v_as = V_as * step.a_s  # (a, s) direction in scaled inputs, dX/dG = a
+    return step.energy_scale * nn.grads_to_flat(
+        nn.force_training_gradient(network, step.cache, v_as)
+    )
