@@ -84,20 +84,21 @@ def run(args, n_ranks):
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def estimate(n_weights=1501, batch=8, structures=20_000, ranks=64, bandwidth=5e9, latency=5e-6):
+def estimate(n_weights=1501, batch=8, structures=20_000, ranks=64, bandwidth=5e9, latency=5e-6,
+             block=64):  # fmt: skip
     """Communication per update for Adam and per iteration for L-BFGS (printed)."""
-    grad = 8 * (n_weights + 6)  # bytes of one structure's contribution
-    adam = batch * grad
-    lbfgs = structures * grad
+    grad = 8 * (n_weights + 6)  # bytes of one contribution (a structure's or a block's)
+    adam = batch * grad  # small batches: every block is shared, one vector per structure
+    lbfgs = (structures // block + ranks) * grad  # whole blocks summed on their rank
     print(f"\nestimate for {ranks} ranks, N_w = {n_weights}, {bandwidth / 1e9:g} GB/s, "
           f"{latency * 1e6:g} us latency:")  # fmt: skip
     print(f"  Adam, batch {batch}: gather {adam / 1e3:.0f} kB to rank 0 per update "
-          f"(~{1e3 * (adam / bandwidth + ranks * latency):.2f} ms); at most {batch} of {ranks} "
-          f"ranks have work: batch >= ranks is needed, and then the gather is "
-          f"{ranks * grad / 1e3:.0f} kB")  # fmt: skip
-    print(f"  L-BFGS, {structures:,} structures: gather {lbfgs / 1e6:.0f} MB to rank 0 per "
-          f"iteration (~{lbfgs / bandwidth:.2f} s), summed serially on rank 0 "
-          f"(~{structures * n_weights / 1e9:.2f} G additions)")  # fmt: skip
+          f"(~{1e3 * (adam / bandwidth + ranks * latency):.2f} ms) + broadcast "
+          f"{grad / 1e3:.0f} kB; only {min(batch, ranks)} of {ranks} ranks have work: "
+          f"batches of >= {ranks} structures are needed")  # fmt: skip
+    print(f"  L-BFGS, {structures:,} structures: gather {lbfgs / 1e6:.1f} MB to rank 0 per "
+          f"iteration (~{1e3 * lbfgs / bandwidth:.1f} ms), {structures // block + ranks} vector "
+          f"additions there; compute per rank {structures // ranks} structures")  # fmt: skip
     print(f"  Kalman: P is N_w^2 = {8 * n_weights**2 / 1e6:.0f} MB on every rank; the update "
           f"(O(N_w^2 m)) is replicated, not divided")  # fmt: skip
 

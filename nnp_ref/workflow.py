@@ -97,6 +97,10 @@ def train(potential, split, config, descriptors=None, checkpoint_dir=None, resum
 
     if checkpoint_dir is not None:
         config = dataclasses.replace(config, checkpoint_dir=str(checkpoint_dir))
+    from nnp_ref.training.parallel import train_distributed, under_mpiexec
+
+    if under_mpiexec():  # data-parallel, descriptors in a store: the same bits for any -n
+        return train_distributed(potential, split.train, split.validation, config, resume=resume)
     trainer = Trainer(
         potential, split.train, split.validation, config, train_descriptors=descriptors
     )
@@ -275,13 +279,22 @@ def run_training(config, out=None, resume=False, overwrite=False, progress=True,
     """
     import dataclasses
 
-    out = prepare_output_dir(out or config.output_dir, resume=resume, overwrite=overwrite)
+    from nnp_ref.training.parallel import mpi_rank
+
+    root = mpi_rank() == 0  # under mpiexec only rank 0 writes and talks
+    if root:
+        out = prepare_output_dir(out or config.output_dir, resume=resume, overwrite=overwrite)
+    else:
+        out, progress, say = Path(out or config.output_dir), False, lambda *text: None
     training = dataclasses.replace(config.training, progress=progress and config.training.progress)
     structures = load_data(config.data, config.base, progress)
     split = split_data(structures, config.data.validation, config.data.test, config.data.split_seed)
     say(f"data: {len(structures)} structures -> {split}")
     potential, descriptors = build(split.train, progress=progress, **config.potential.options())
     result = train(potential, split, training, descriptors, out / "training", resume=resume)
+    if not root:
+        return {"model": str(out / "model.json"), "best_epoch": result.best_epoch,
+                "stopped": result.stopped}  # fmt: skip
     model_file = save_model_files(out, result)
     summary = {
         "model": str(model_file),

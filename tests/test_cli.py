@@ -342,3 +342,12 @@ def test_convert_data_round_trip(n2p2_dir, tmp_path):
         np.testing.assert_allclose(b.cell.array, a.cell.array, atol=1e-7)
         assert reference_energy(b) == pytest.approx(reference_energy(a), abs=1e-6)
         np.testing.assert_allclose(reference_forces(b), reference_forces(a), atol=1e-6)
+
+
+def test_demo_water_refuses_copper_only_options(tmp_path, capsys):
+    """``--system water`` is wired to the water demo (its run is tested in test_water_demo)."""
+    code = main(["demo", "--system", "water", "--max-time", "5", "--out", str(tmp_path / "w")])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "--max-time applies to the copper demo only" in err and err.count("\n") == 1
+    assert not (tmp_path / "w").exists()

@@ -5,6 +5,7 @@ The MPI runs are subprocesses ``mpiexec -n P python -m tests.test_mpi OUT OPTIMI
 weights; 4 ranks oversubscribe the 2 cores (correctness, not speed).
 """
 
+import json
 import os
 import shutil
 import subprocess
@@ -126,6 +127,47 @@ def test_more_ranks_than_structures_is_a_clear_error(tmp_path):
     done = run_mpi(2, tmp_path / "w.npy", "too-many")
     assert done.returncode != 0
     assert "2 MPI ranks but only 1 training structures" in done.stderr
+
+
+CLI_CONFIG = """
+[data]
+validation = 0.2
+test = 0.0
+[data.generate]
+kind = "emt-cu"
+n_structures = 12
+seed = 3
+[potential]
+rc = 4.2
+hidden = [5]
+n_radial = 4
+n_angular = 1
+r_lower = 2.0
+[training]
+optimizer = "adam"
+epochs = 2
+batch_size = 3
+"""
+
+
+def test_mpiexec_nnp_ref_train_just_works(tmp_path):
+    """``mpiexec -n P nnp-ref train config.toml``: rank 0 writes the model, same for P = 1, 2."""
+    pytest.importorskip("mpi4py")
+    if MPIEXEC is None:
+        pytest.skip("no mpiexec next to python or on PATH (pip install mpich)")
+    (tmp_path / "config.toml").write_text(CLI_CONFIG)
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
+           "NUMBA_NUM_THREADS": "1"}  # fmt: skip
+    networks = []
+    for n in (1, 2):
+        command = [MPIEXEC, "-launcher", "fork", "-n", str(n), sys.executable, "-m",
+                   "nnp_ref.cli", "train", "config.toml", "--out", f"out{n}", "-q"]  # fmt: skip
+        done = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True,
+                              timeout=600)  # fmt: skip
+        assert done.returncode == 0, done.stderr[-3000:]
+        assert (tmp_path / f"out{n}" / "training" / "descriptors").is_dir()
+        networks.append(json.loads((tmp_path / f"out{n}" / "model.json").read_text())["networks"])
+    assert networks[0] == networks[1]
 
 
 def main(out: str, optimizer: str) -> None:

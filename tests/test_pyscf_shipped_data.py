@@ -28,10 +28,10 @@ def test_file_holds_labelled_clusters_with_provenance(shipped):
         )
         assert atoms.info["method"] == recipe.METHOD and atoms.info["converged"]
         assert np.all(np.isfinite(atoms.get_forces()))
-        # E per molecule near PBE/def2-SVP water (-76.27 Hartree = -2075.4 eV)
-        assert atoms.get_potential_energy() / atoms.info["n_molecules"] == pytest.approx(
-            -2075.4, abs=1.5
-        )
+        # E per molecule near the PBE/def2-SVP monomer minimum (-76.27 Hartree = -2075.5 eV):
+        # at most ~0.3 eV of hydrogen bonding below, a few eV of distortion above
+        e_per_molecule = atoms.get_potential_energy() / atoms.info["n_molecules"]
+        assert -2076.0 < e_per_molecule < -2072.5
 
 
 def test_first_structures_are_the_recipe_geometries(shipped):

@@ -7,6 +7,9 @@ and J. Behler, Phys. Rev. B 85, 045439 (2012); C. Schran et al., J. Chem.
 Phys. 153, 104105 (2020)) computes only where the committee disagrees.
 Iteration k:
 
+The steps (explore, select, label, ...) are :mod:`nnp_ref.active_learning.steps`;
+this module holds the inputs and the loop that resumes from ``workdir``.
+
 1. **train** committee k on every label of iterations <= k (k = 0: a small
    initial set; k > 0: warm start from committee k-1);
 2. **explore**: Langevin MD with the committee at each start structure and
@@ -39,18 +42,25 @@ from __future__ import annotations
 import importlib
 import json
 import time
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
-
-import numpy as np
 
 from nnp_ref.active_learning.config import ActiveLearningConfig
 from nnp_ref.active_learning.frames import load_frames, save_frames
 from nnp_ref.active_learning.report import write_summary
+from nnp_ref.active_learning.steps import (  # noqa: F401  (frame_scores, ...: re-exported)
+    EXTRAPOLATION_CAP,
+    explore,
+    frame_scores,
+    label_frames,
+    n_calculations,
+    seed_of,
+    select,
+    structure_features,
+    test_errors,
+    training_set,
+)
 from nnp_ref.io.model_json import atomic_write_text
-
-EXTRAPOLATION_CAP = 10.0  # ranges; caps inf (a function constant in training that moved)
 
 # ---------------------------------------------------------------------------
 # Inputs: labeller, initial structures, MD starts
@@ -119,146 +129,6 @@ def md_starts(cfg: ActiveLearningConfig) -> list:
         atoms.info["start"] = kind
         out.append(atoms)
     return out
-
-
-def seed_of(*keys: int) -> int:
-    """A seed derived from (run seed, iteration, run index, ...)."""
-    return int(np.random.SeedSequence([int(k) for k in keys]).generate_state(1)[0])
-
-
-# ---------------------------------------------------------------------------
-# Steps
-# ---------------------------------------------------------------------------
-
-
-def explore(committee, starts, cfg: ActiveLearningConfig, iteration: int, progress=False):
-    """Langevin MD from every start at every temperature; (candidate frames, summary dict)."""
-    from nnp_ref.dynamics.md import MDError, run_md
-    from nnp_ref.model.committee import CommitteeCalculator, SpreadLog
-
-    frames, problems = [], []
-    n_warnings = 0
-    for j, (start, T) in enumerate((s, T) for s in starts for T in cfg.temperatures):
-        atoms = start.copy()
-        atoms.calc = CommitteeCalculator(committee)
-        log = SpreadLog(atoms, keep_frames_every=cfg.sample_every)
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            try:
-                run_md(atoms, cfg.dt_fs, cfg.steps, "langevin", temperature_K=float(T),
-                       seed=seed_of(cfg.seed, iteration, j), init_temperature_K=float(T),
-                       callback=log, progress=progress)  # fmt: skip
-            except (MDError, ValueError) as err:  # flew apart, or atoms on top of each other
-                problems.append(f"{start.info.get('start', j)} at {T:g} K: {err}")
-        n_warnings += len(caught)
-        for frame in log.frames[1:]:  # step 0 is the start structure itself
-            frame.info.update(md_start=str(start.info.get("start", j)), md_temperature=float(T))
-            frames.append(frame)
-    sigma = np.array([f.info["max_force_std"] for f in frames]) if frames else np.zeros(1)
-    summary = {
-        "md_frames": len(frames),
-        "md_max_force_std": float(sigma.max()),
-        "md_mean_force_std": float(sigma.mean()),
-        "md_max_extrapolation": float(
-            max((min(f.info["max_extrapolation"], EXTRAPOLATION_CAP) for f in frames), default=0)
-        ),
-        "md_problems": problems,
-        "md_warnings": n_warnings,
-    }
-    return frames, summary
-
-
-def frame_scores(frames, extrapolation_weight: float) -> np.ndarray:
-    """score = sigma_F + w min(x, cap) per frame (eV/Å)."""
-    sigma = np.array([f.info["max_force_std"] for f in frames])
-    x = np.minimum([f.info["max_extrapolation"] for f in frames], EXTRAPOLATION_CAP)
-    return sigma + extrapolation_weight * x
-
-
-def structure_features(frames, potential) -> np.ndarray:
-    """Per frame: mean scaled symmetry functions of each element, concatenated."""
-    from nnp_ref.selection.features import structure_features as features
-
-    sfset = potential.descriptor
-    descriptors = [sfset.compute_atoms(a, with_derivatives=False) for a in frames]
-    return features(descriptors, potential.elements, potential.scalings)
-
-
-def select(frames, committee, cfg: ActiveLearningConfig, n_take: int) -> list[int]:
-    """Indices of the frames to label (module docstring, step 4)."""
-    from nnp_ref.selection.fps import fps_rows
-
-    if n_take <= 0 or not frames:
-        return []
-    score = frame_scores(frames, cfg.extrapolation_weight)
-    sigma = np.array([f.info["max_force_std"] for f in frames])
-    x = np.array([f.info["max_extrapolation"] for f in frames])
-    eligible = np.flatnonzero((sigma >= cfg.target_force_std) | (x > 0))
-    if eligible.size == 0:
-        return []
-    pool = eligible[np.argsort(-score[eligible], kind="stable")][: cfg.pool_factor * n_take]
-    n_take = min(n_take, pool.size)
-    if n_take == pool.size:
-        return sorted(int(i) for i in pool)
-    features = structure_features([frames[i] for i in pool], committee.members[0])
-    picked = fps_rows(features, n_take, initial=0)  # pool[0] has the best score
-    return [int(pool[i]) for i in picked]
-
-
-def label_frames(frames, labeller, db_path, iteration: int, progress=False) -> None:
-    """Label ``frames`` into the database with tag ``iteration``; a frame the labeller
-    refuses (``labeller.check``: e.g. atoms on top of each other after a bad MD step) or
-    fails on is stored as a failed row with its reason, and the others go on."""
-    import ase.db
-
-    from nnp_ref.data.database import existing_keys, label_structures, structure_key, write_failure
-
-    good = []
-    done = existing_keys(db_path)
-    for i, atoms in enumerate(frames):
-        name = f"iteration {iteration} frame {i} ({atoms.get_chemical_formula()})"
-        try:
-            labeller.check(atoms, name)
-            good.append(atoms)
-        except ValueError as err:
-            key = structure_key(atoms, labeller.identity)
-            if key not in done:
-                db = ase.db.connect(str(db_path), type="db", append=True)
-                tags = {k: v for k, v in atoms.info.items() if isinstance(v, (str, int, float))}
-                write_failure(db, atoms, key, f"rejected before labelling: {err}",
-                              labeller.identity, {**tags, "iteration": iteration})  # fmt: skip
-    label_structures(good, labeller, db_path, tags={"iteration": iteration}, progress=progress)
-
-
-def n_calculations(db_path, iteration: int) -> int:
-    """Reference calculations spent up to ``iteration``: rows (labels and failures) tagged
-    with an iteration <= it (a count that does not depend on where a run was killed)."""
-    from nnp_ref.data.database import read_database
-
-    return len(read_database(db_path, f"iteration<={iteration}", include_failed=True))
-
-
-def training_set(db_path, iteration: int) -> list:
-    """The labels of iterations <= ``iteration`` (in row order)."""
-    from nnp_ref.data.database import read_database
-
-    return read_database(db_path, f"iteration<={iteration}")
-
-
-def test_errors(committee, test_set) -> dict:
-    """RMSE of the committee mean on a test set: energy (meV/atom), forces (meV/Å)."""
-    from nnp_ref.data.datasets import reference_energy, reference_forces
-    from nnp_ref.model.committee import evaluate_committee_atoms
-
-    dE, dF = [], []
-    for atoms in test_set:
-        r = evaluate_committee_atoms(committee, atoms, stress=False)
-        dE.append((r.energy - reference_energy(atoms)) / len(atoms))
-        dF.append((r.forces_nc - reference_forces(atoms)).ravel())
-    return {
-        "test_rmse_energy_meV_per_atom": 1e3 * float(np.sqrt(np.mean(np.square(dE)))),
-        "test_rmse_force_meV_per_A": 1e3 * float(np.sqrt(np.mean(np.square(np.concatenate(dF))))),
-    }
 
 
 # ---------------------------------------------------------------------------
@@ -356,12 +226,7 @@ def run_active_learning(
     if test_set is None and cfg.test_set:
         test_set = read_dataset(cfg.test_set)
     db = wd / "labels.db"
-    if not (wd / "initial_done").is_file():
-        label_frames(initial_structures(cfg), labeller, db, 0, progress)
-        n_ok, failures = labels_of_iteration(db, 0)
-        if n_ok == 0:
-            raise RuntimeError(f"no initial structure could be labelled: {failures[:3]}")
-        atomic_write_text(wd / "initial_done", f"{n_ok} labelled, {len(failures)} failed\n")
+    _label_initial(cfg, wd, labeller, db, progress)
     starts = md_starts(cfg)
     reports, committee, stopped = [], None, ""
     for k in range(cfg.max_iterations + 1):
@@ -381,13 +246,7 @@ def run_active_learning(
         committee = train_step(cfg, train, k, committee, it / "committee", progress).committee
         report = {"iteration": k, "n_train": len(train), "n_calculations": n_calculations(db, k),
                   "committee_time_s": time.perf_counter() - t0}  # fmt: skip
-        if (it / "candidates.npz").is_file():
-            frames = load_frames(it / "candidates.npz")
-            summary = json.loads((it / "md_summary.json").read_text(encoding="utf-8"))
-        else:
-            frames, summary = explore(committee, starts, cfg, k, progress=False)
-            _write_json(it / "md_summary.json", summary)  # before the frames: both or neither
-            save_frames(it / "candidates.npz", frames)
+        frames, summary = _candidates(it, committee, starts, cfg, k)
         report.update(summary)
         if test_set:
             report.update(test_errors(committee, test_set))
@@ -395,20 +254,8 @@ def run_active_learning(
         budget_left = cfg.max_labels - report["n_calculations"]
         stopped = stop_reason(cfg, sigma, budget_left, k)
         if not stopped:
-            if (it / "selected.json").is_file():
-                chosen = json.loads((it / "selected.json").read_text(encoding="utf-8"))
-            else:
-                chosen = select(frames, committee, cfg, min(cfg.n_select, budget_left))
-                _write_json(it / "selected.json", chosen)
-            if not chosen:
-                stopped = "no candidate above the target or extrapolating: nothing to label"
-            else:
-                picked = [frames[i] for i in chosen]
-                for atoms in picked:
-                    atoms.info["source"] = "active"
-                label_frames(picked, labeller, db, k + 1, progress)
-                n_ok, failures = labels_of_iteration(db, k + 1)
-                report.update(n_selected=len(chosen), n_labelled=n_ok, failures=failures)
+            stopped = _select_and_label(it, frames, committee, cfg, budget_left, labeller, db, k,
+                                        report, progress)  # fmt: skip
         report["stopped"] = stopped
         report["n_calculations_after"] = n_calculations(db, k + 1)
         _write_json(it / "report.json", report)
@@ -421,6 +268,48 @@ def run_active_learning(
     if stopped:
         say(stopped)
     return ActiveLearningResult(committee, reports, stopped, wd)
+
+
+def _label_initial(cfg, wd: Path, labeller, db: Path, progress: bool) -> None:
+    """Label the initial structures once (iteration 0 of the database); marked done in ``wd``."""
+    if (wd / "initial_done").is_file():
+        return
+    label_frames(initial_structures(cfg), labeller, db, 0, progress)
+    n_ok, failures = labels_of_iteration(db, 0)
+    if n_ok == 0:
+        raise RuntimeError(f"no initial structure could be labelled: {failures[:3]}")
+    atomic_write_text(wd / "initial_done", f"{n_ok} labelled, {len(failures)} failed\n")
+
+
+def _candidates(it: Path, committee, starts, cfg, k: int):
+    """(frames, MD summary) of iteration k's exploration, read back if already on disk."""
+    if (it / "candidates.npz").is_file():
+        frames = load_frames(it / "candidates.npz")
+        summary = json.loads((it / "md_summary.json").read_text(encoding="utf-8"))
+        return frames, summary
+    frames, summary = explore(committee, starts, cfg, k, progress=False)
+    _write_json(it / "md_summary.json", summary)  # before the frames: both or neither
+    save_frames(it / "candidates.npz", frames)
+    return frames, summary
+
+
+def _select_and_label(it, frames, committee, cfg, budget_left, labeller, db, k, report, progress):
+    """Select frames (or read the selection back), label them as iteration k + 1, note the
+    counts in ``report``; returns the stop reason ("" to go on)."""
+    if (it / "selected.json").is_file():
+        chosen = json.loads((it / "selected.json").read_text(encoding="utf-8"))
+    else:
+        chosen = select(frames, committee, cfg, min(cfg.n_select, budget_left))
+        _write_json(it / "selected.json", chosen)
+    if not chosen:
+        return "no candidate above the target or extrapolating: nothing to label"
+    picked = [frames[i] for i in chosen]
+    for atoms in picked:
+        atoms.info["source"] = "active"
+    label_frames(picked, labeller, db, k + 1, progress)
+    n_ok, failures = labels_of_iteration(db, k + 1)
+    report.update(n_selected=len(chosen), n_labelled=n_ok, failures=failures)
+    return ""
 
 
 __all__ = [

@@ -10,7 +10,11 @@ DESCRIPTION = """\
 Generate reference structures (MD snapshots, strained and rattled cells,
 vacancies, surfaces) labelled with energies and forces by a reference
 potential: ASE's EMT (emt-cu, emt-cuau) or Lennard-Jones argon (lj-ar).
-The default output file is the one 'nnp-ref train --example-config' reads."""
+The default output file is the one 'nnp-ref train --example-config' reads.
+
+--kind water-clusters samples (H2O)_n clusters cheaply (rigid TIP3P Langevin MD
+at 150-450 K plus intramolecular distortions) WITHOUT labels: sample cheap, then
+label expensive with 'nnp-ref label FILE --method pbe/def2-svp --db data.db'."""
 
 DEFAULT_OUTPUT = "reference_data.extxyz"
 
@@ -26,8 +30,16 @@ def add_arguments(p) -> None:
     p.add_argument(
         "--kind",
         default="emt-cu",
-        choices=["emt-cu", "emt-cuau", "lj-ar"],
-        help="reference potential and crystal",
+        choices=["emt-cu", "emt-cuau", "lj-ar", "water-clusters"],
+        help="reference potential and crystal, or unlabelled water clusters",
+    )
+    p.add_argument(
+        "--molecules",
+        type=positive_int,
+        nargs="+",
+        default=[1, 2, 3, 4],
+        metavar="N",
+        help="water-clusters only: cluster sizes (H2O)_N, -n structures of each",
     )
     p.add_argument(
         "-n",
@@ -42,12 +54,22 @@ def add_arguments(p) -> None:
 
 
 def run(args) -> int:
-    from nnp_ref.data.datasets import generate_reference_data
     from nnp_ref.io.formats import write_structures
 
-    structures = generate_reference_data(
-        kind=args.kind, n_structures=args.structures, seed=args.seed, progress=not args.quiet
-    )
+    if args.kind == "water-clusters":
+        from nnp_ref.data.clusters import sample_water_clusters
+
+        structures = [
+            atoms
+            for n in args.molecules
+            for atoms in sample_water_clusters(n, args.structures, seed=args.seed + n)
+        ]
+    else:
+        from nnp_ref.data.datasets import generate_reference_data
+
+        structures = generate_reference_data(
+            kind=args.kind, n_structures=args.structures, seed=args.seed, progress=not args.quiet
+        )
     write_structures(structures, args.output, **units(args))
     n_atoms = sum(len(a) for a in structures)
     say(args, f"wrote {len(structures)} structures ({n_atoms} atoms) to {args.output}")

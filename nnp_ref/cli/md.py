@@ -38,6 +38,14 @@ def add_arguments(p) -> None:
     p.add_argument(
         "--repeat", type=positive_int, nargs=3, metavar=("NX", "NY", "NZ"), help="repeat the cell"
     )
+    _add_dynamics_arguments(p)
+    _add_output_arguments(p)
+    add_extrapolation(p)
+    add_units(p)
+
+
+def _add_dynamics_arguments(p) -> None:
+    """Time step, length, integrator, temperatures, thermostat constants, seed."""
     p.add_argument("--dt", type=positive_float, default=1.0, metavar="FS", help="time step (fs)")
     p.add_argument("--steps", type=positive_int, default=1000, metavar="N", help="number of steps")
     p.add_argument(
@@ -79,6 +87,10 @@ def add_arguments(p) -> None:
         "--tau", type=positive_float, default=100.0, metavar="FS", help="Bussi relaxation time (fs)"
     )
     p.add_argument("--seed", type=int, default=0, metavar="N", help="random seed")
+
+
+def _add_output_arguments(p) -> None:
+    """Trajectory, energy plot, CSV."""
     p.add_argument(
         "--trajectory",
         default="md.traj",
@@ -96,8 +108,6 @@ def add_arguments(p) -> None:
     p.add_argument(
         "--csv", default=None, metavar="FILE", help="also write the energies per step as CSV"
     )
-    add_extrapolation(p)
-    add_units(p)
 
 
 def _check(args) -> None:
@@ -144,28 +154,12 @@ def _equipartition_note(args, mean_T: float, init_T: float) -> str | None:
 
 
 def run(args) -> int:
-    import sys
-
-    import numpy as np
-
     from nnp_ref.analysis.plots import plot_energies
     from nnp_ref.dynamics.md import run_md
-    from nnp_ref.io.formats import check_elements, load_potential, read_structures
     from nnp_ref.io.model_json import atomic_write_text
-    from nnp_ref.model.calculator import NNPCalculator
 
     _check(args)
-    potential = load_potential(args.model, **units(args))
-    structures = read_structures(args.structure, **units(args))
-    index = _pick(args.structure, len(structures), args.index)
-    atoms = structures[index]
-    check_elements(
-        [atoms], potential.elements, args.structure, args.model, first=index % len(structures)
-    )
-    if args.repeat:
-        atoms = atoms.repeat(tuple(args.repeat))
-    mode = "raise" if args.extrapolation == "raise" else "count"  # summarised at the end
-    atoms.calc = NNPCalculator(potential, extrapolation=mode)
+    atoms = _start_atoms(args)
     init_T = args.init_temperature
     if init_T is not None and args.double_init_temperature:
         init_T = 2.0 * init_T
@@ -191,7 +185,35 @@ def run(args) -> int:
     save_figure(plot_energies(result), args.plot)
     if args.csv:
         atomic_write_text(args.csv, _csv(result))
-    n = len(atoms)
+    _summarise(args, result, len(atoms), init_T)
+    return 0
+
+
+def _start_atoms(args):
+    """The chosen start structure (repeated if asked) with the potential as its calculator."""
+    from nnp_ref.io.formats import check_elements, load_potential, read_structures
+    from nnp_ref.model.calculator import NNPCalculator
+
+    potential = load_potential(args.model, **units(args))
+    structures = read_structures(args.structure, **units(args))
+    index = _pick(args.structure, len(structures), args.index)
+    atoms = structures[index]
+    check_elements(
+        [atoms], potential.elements, args.structure, args.model, first=index % len(structures)
+    )
+    if args.repeat:
+        atoms = atoms.repeat(tuple(args.repeat))
+    mode = "raise" if args.extrapolation == "raise" else "count"  # summarised at the end
+    atoms.calc = NNPCalculator(potential, extrapolation=mode)
+    return atoms
+
+
+def _summarise(args, result, n: int, init_T) -> None:
+    """Mean temperature, conserved-energy drift, speed, notes, warnings and the files written."""
+    import sys
+
+    import numpy as np
+
     drift = np.polyfit(result.t_fs, result.E_cons_t / n * 1e3, 1)[0] * 1e3 if args.steps > 1 else 0
     mean_T = float(np.mean(result.T_t))
     say(
@@ -214,4 +236,3 @@ def run(args) -> int:
         f"trajectory: {args.trajectory}\nenergy plot: {args.plot}"
         + (f"\nenergies: {args.csv}" if args.csv else ""),
     )
-    return 0

@@ -109,9 +109,11 @@ def run(args) -> int:
     from pathlib import Path
 
     from nnp_ref.config import load_config
+    from nnp_ref.training.parallel import mpi_rank
     from nnp_ref.workflow import run_training
 
     config = load_config(args.config)  # everything checked before any work
+    args.quiet = args.quiet or mpi_rank() != 0  # `mpiexec -n P nnp-ref train`: rank 0 talks
     if args.max_time is not None:
         training = dataclasses.replace(config.training, max_time=args.max_time)
         config = dataclasses.replace(config, training=training)

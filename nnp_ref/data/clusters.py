@@ -84,19 +84,26 @@ def tip3p_snapshots(
 ) -> list[Atoms]:
     """Rigid-TIP3P Langevin snapshots of a cluster (cheap model), every ``every`` steps."""
     from ase.md.langevin import Langevin
-    from ase.md.velocitydistribution import MaxwellBoltzmannDistribution, Stationary, ZeroRotation
+    from ase.md.velocitydistribution import Stationary, ZeroRotation
+
+    try:  # ase >= 3.29; the same draws as the MaxwellBoltzmannDistribution it deprecates
+        from ase.md.velocitydistribution import thermalize_momenta
+    except ImportError:  # pragma: no cover - older ase
+        from ase.md.velocitydistribution import MaxwellBoltzmannDistribution as thermalize_momenta
 
     atoms = cluster.copy()
     n_molecules = len(atoms) // 3
     atoms.calc = TIP3P(rc=RC_CLUSTER)
     atoms.set_constraint(_rigid_constraints(n_molecules))
-    MaxwellBoltzmannDistribution(atoms, temperature_K=temperature_K, rng=rng)
+    thermalize_momenta(atoms, temperature_K=temperature_K, rng=rng)
     Stationary(atoms)
     ZeroRotation(atoms)
     dyn = Langevin(
         atoms,
         dt_fs * units.fs,
         temperature_K=temperature_K,
+        # ASE's Langevin takes the friction in ASE's time unit (10.18 fs): 0.02 is
+        # 0.0020 / fs, a gentle thermostat for sampling (the shipped set used this value)
         friction=0.02,
         rng=rng,
         fixcm=False,

@@ -59,7 +59,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nnp_ref.descriptors.jit import kernel
+from nnp_ref.descriptors.cell_list import (
+    assign_bins,
+    count_pairs,
+    fill_pairs,
+    sort_into_bins,
+)
 
 OVERLAP_TOLERANCE = 1e-6  # Å: two atoms (or images) closer than this are an error
 SINGULAR_TOLERANCE = 1e-10  # smallest / largest singular value of the periodic cell vectors
@@ -89,207 +94,6 @@ class NeighbourList:
     D_pc: np.ndarray
     d_p: np.ndarray
     offsets_n1: np.ndarray
-
-
-# ---------------------------------------------------------------------------------------------
-# Numba kernels
-# ---------------------------------------------------------------------------------------------
-
-
-@kernel
-def _assign_bins(f_nc, origin_c, scale_c, nbins_c, periodic_c):
-    """Bin of every atom inside the cell, and the image shift that brings it there.
-
-    ``x = (f_a - origin_a) * scale_a``, ``b = floor(x)``. Periodic direction:
-    ``shift_a = b // nb_a`` (floor division) and ``bin_a = b - nb_a * shift_a``
-    in ``[0, nb_a)``. Non-periodic direction: ``bin_a = clip(b, 0, nb_a - 1)``,
-    ``shift_a = 0``. Returns ``bin_nc`` and ``shift_nc`` (int64, (n, 3)).
-    """
-    n = f_nc.shape[0]
-    bin_nc = np.empty((n, 3), dtype=np.int64)
-    shift_nc = np.zeros((n, 3), dtype=np.int64)
-    for i in range(n):
-        for a in range(3):
-            b = np.int64(np.floor((f_nc[i, a] - origin_c[a]) * scale_c[a]))
-            if periodic_c[a]:
-                shift_nc[i, a] = b // nbins_c[a]
-                bin_nc[i, a] = b - shift_nc[i, a] * nbins_c[a]
-            else:
-                bin_nc[i, a] = min(max(b, 0), nbins_c[a] - 1)
-    return bin_nc, shift_nc
-
-
-@kernel
-def _sort_into_bins(bin_nc, nbins_c):
-    """Counting sort of the atoms by flat bin index ``(bx * nby + by) * nbz + bz``.
-
-    Returns ``order_n`` (atom indices grouped by bin, ascending within a bin)
-    and ``start_b1`` (atoms of bin b are ``order_n[start_b1[b]:start_b1[b+1]]``).
-    """
-    n = bin_nc.shape[0]
-    n_bins = nbins_c[0] * nbins_c[1] * nbins_c[2]
-    bin_n = (bin_nc[:, 0] * nbins_c[1] + bin_nc[:, 1]) * nbins_c[2] + bin_nc[:, 2]
-    start_b1 = np.zeros(n_bins + 1, dtype=np.int64)
-    for i in range(n):
-        start_b1[bin_n[i] + 1] += 1
-    for b in range(n_bins):
-        start_b1[b + 1] += start_b1[b]
-    next_b = start_b1[:-1].copy()
-    order_n = np.empty(n, dtype=np.int64)
-    for i in range(n):
-        order_n[next_b[bin_n[i]]] = i
-        next_b[bin_n[i]] += 1
-    return order_n, start_b1
-
-
-@kernel
-def _stencil(bin_c, nbins_c, reach_c, periodic_c, stencil_m4):
-    """Bins to search around home bin ``bin_c``, with the lattice translation of each visit.
-
-    For offset ``d_a in [-reach_a, reach_a]`` the unwrapped bin
-    ``c_a = bin_a + d_a`` is split by floor division into a bin inside the
-    cell and a translation ``k_a = c_a // nb_a``. Along a non-periodic
-    direction ``k_a = 0`` and bins outside ``[0, nb_a)`` are skipped. Writes
-    rows ``(flat bin, kx, ky, kz)`` into ``stencil_m4`` in the order of the
-    loops over ``dx, dy, dz`` and returns their number.
-    """
-    nby, nbz = nbins_c[1], nbins_c[2]
-    c_3 = np.empty(3, dtype=np.int64)
-    k_3 = np.zeros(3, dtype=np.int64)
-    m = 0
-    for dx in range(-reach_c[0], reach_c[0] + 1):
-        for dy in range(-reach_c[1], reach_c[1] + 1):
-            for dz in range(-reach_c[2], reach_c[2] + 1):
-                c_3[0] = bin_c[0] + dx
-                c_3[1] = bin_c[1] + dy
-                c_3[2] = bin_c[2] + dz
-                inside = True
-                for a in range(3):
-                    if periodic_c[a]:
-                        k_3[a] = c_3[a] // nbins_c[a]
-                        c_3[a] -= k_3[a] * nbins_c[a]
-                    else:
-                        inside = inside and 0 <= c_3[a] < nbins_c[a]
-                if inside:
-                    stencil_m4[m, 0] = (c_3[0] * nby + c_3[1]) * nbz + c_3[2]
-                    stencil_m4[m, 1:] = k_3
-                    m += 1
-    return m
-
-
-@kernel
-def _same_bin(bin_nc, i, j):
-    """True if atoms i and j lie in the same bin (then they share the stencil)."""
-    return (
-        bin_nc[i, 0] == bin_nc[j, 0]
-        and bin_nc[i, 1] == bin_nc[j, 1]
-        and bin_nc[i, 2] == bin_nc[j, 2]
-    )
-
-
-@kernel
-def _count_pairs(Rw_nc, basis_cc, bin_nc, nbins_c, reach_c, periodic_c, Rs_cn, start_b1, cutoff):
-    """Number of pairs per atom: images j + k @ cell with ``|Rw_j + k @ cell - Rw_i| < cutoff``.
-
-    ``Rw_nc`` are the wrapped positions, ``Rs_cn`` the same sorted by bin
-    (x, y, z rows, so the inner loop is a plain vectorisable sum). The atom
-    itself (zero offset, k = 0) is counted by the loop and subtracted.
-    """
-    n = Rw_nc.shape[0]
-    cut2 = cutoff * cutoff
-    count_n = np.zeros(n, dtype=np.int64)
-    stencil_m4 = np.empty(((2 * reach_c + 1).prod(), 4), dtype=np.int64)
-    m = 0
-    for i in range(n):
-        if i == 0 or not _same_bin(bin_nc, i, i - 1):
-            m = _stencil(bin_nc[i], nbins_c, reach_c, periodic_c, stencil_m4)
-        count = -1  # the pair (i, i, S=0)
-        for s in range(m):
-            c, kx, ky, kz = stencil_m4[s]
-            # T = k @ cell - Rw_i, so that D = Rw_j + T
-            Tx = kx * basis_cc[0, 0] + ky * basis_cc[1, 0] + kz * basis_cc[2, 0] - Rw_nc[i, 0]
-            Ty = kx * basis_cc[0, 1] + ky * basis_cc[1, 1] + kz * basis_cc[2, 1] - Rw_nc[i, 1]
-            Tz = kx * basis_cc[0, 2] + ky * basis_cc[1, 2] + kz * basis_cc[2, 2] - Rw_nc[i, 2]
-            for q in range(start_b1[c], start_b1[c + 1]):
-                Dx = Rs_cn[0, q] + Tx
-                Dy = Rs_cn[1, q] + Ty
-                Dz = Rs_cn[2, q] + Tz
-                count += Dx * Dx + Dy * Dy + Dz * Dz < cut2
-        count_n[i] = count
-    return count_n
-
-
-@kernel
-def _fill_pairs(
-    Rw_nc,
-    basis_cc,
-    bin_nc,
-    nbins_c,
-    reach_c,
-    periodic_c,
-    Rs_cn,
-    start_b1,
-    cutoff,
-    order_n,
-    shift_nc,
-    offsets_n1,
-):
-    """Pair arrays ``i_p, j_p, S_pc, D_pc, d_p`` in the order of ``_count_pairs``.
-
-    Same search as ``_count_pairs``; the pairs of atom i are written from
-    ``offsets_n1[i]`` on. ``D = Rw_j + k @ cell - Rw_i`` and, back in the
-    original positions ``R = Rw + shift @ cell``, ``S = k - shift_j + shift_i``.
-    """
-    n = Rw_nc.shape[0]
-    cut2 = cutoff * cutoff
-    n_pairs = offsets_n1[n]
-    i_p = np.empty(n_pairs, dtype=np.int64)
-    j_p = np.empty(n_pairs, dtype=np.int64)
-    S_pc = np.empty((n_pairs, 3), dtype=np.int64)
-    D_pc = np.empty((n_pairs, 3))
-    d_p = np.empty(n_pairs)
-    stencil_m4 = np.empty(((2 * reach_c + 1).prod(), 4), dtype=np.int64)
-    hit_h = np.empty(np.diff(start_b1).max(), dtype=np.int64)  # candidates of one bin in range
-    m = 0
-    for i in range(n):
-        if i == 0 or not _same_bin(bin_nc, i, i - 1):
-            m = _stencil(bin_nc[i], nbins_c, reach_c, periodic_c, stencil_m4)
-        p = offsets_n1[i]
-        for s in range(m):
-            c, kx, ky, kz = stencil_m4[s]
-            Tx = kx * basis_cc[0, 0] + ky * basis_cc[1, 0] + kz * basis_cc[2, 0] - Rw_nc[i, 0]
-            Ty = kx * basis_cc[0, 1] + ky * basis_cc[1, 1] + kz * basis_cc[2, 1] - Rw_nc[i, 1]
-            Tz = kx * basis_cc[0, 2] + ky * basis_cc[1, 2] + kz * basis_cc[2, 2] - Rw_nc[i, 2]
-            home = kx == 0 and ky == 0 and kz == 0
-            # select the candidates within the cutoff without branching, then write them
-            n_hit = 0
-            for q in range(start_b1[c], start_b1[c + 1]):
-                Dx = Rs_cn[0, q] + Tx
-                Dy = Rs_cn[1, q] + Ty
-                Dz = Rs_cn[2, q] + Tz
-                hit_h[n_hit] = q
-                n_hit += Dx * Dx + Dy * Dy + Dz * Dz < cut2
-            for h in range(n_hit):
-                q = hit_h[h]
-                j = order_n[q]
-                if home and j == i:
-                    continue
-                if p == offsets_n1[i + 1]:
-                    raise RuntimeError("neighbour list: pair count and fill passes disagree")
-                Dx = Rs_cn[0, q] + Tx
-                Dy = Rs_cn[1, q] + Ty
-                Dz = Rs_cn[2, q] + Tz
-                i_p[p] = i
-                j_p[p] = j
-                S_pc[p, 0] = kx - shift_nc[j, 0] + shift_nc[i, 0]
-                S_pc[p, 1] = ky - shift_nc[j, 1] + shift_nc[i, 1]
-                S_pc[p, 2] = kz - shift_nc[j, 2] + shift_nc[i, 2]
-                D_pc[p, 0] = Dx
-                D_pc[p, 1] = Dy
-                D_pc[p, 2] = Dz
-                d_p[p] = np.sqrt(Dx * Dx + Dy * Dy + Dz * Dz)
-                p += 1
-    return i_p, j_p, S_pc, D_pc, d_p
 
 
 # ---------------------------------------------------------------------------------------------
@@ -423,6 +227,54 @@ def neighbour_list(
     Returns:
         ``NeighbourList`` with ``D_pc = R_nc[j_p] - R_nc[i_p] + S_pc @ cell_cc``.
     """
+    R_nc, cell_cc, pbc_c, cutoff = _checked_inputs(R_nc, cell_cc, pbc_c, cutoff)
+    basis_cc, inverse_cc, spacing_c = _search_basis(cell_cc, pbc_c)
+    n = len(R_nc)
+    if n == 0:
+        return _empty(0)
+
+    if check_overlap:
+        _check_short_lattice_vectors(cell_cc, pbc_c)
+    # search radius: also find overlaps when the cutoff is (absurdly) below the tolerance
+    radius = max(cutoff, OVERLAP_TOLERANCE) if check_overlap else cutoff
+    f_nc = R_nc @ inverse_cc  # fractional coordinates (Å along non-periodic directions)
+    nbins_c, origin_c, scale_c, reach_c = _bin_grid(
+        f_nc, spacing_c, pbc_c, radius, max_bins=max(1000, 4 * n)
+    )
+    bin_nc, shift_nc = assign_bins(f_nc, origin_c, scale_c, nbins_c, pbc_c)
+    order_n, start_b1 = sort_into_bins(bin_nc, nbins_c)
+    Rw_nc = R_nc - shift_nc @ basis_cc  # wrapped positions
+    Rs_cn = np.ascontiguousarray(Rw_nc[order_n].T)  # sorted by bin, x/y/z rows
+
+    _check_work(reach_c, cutoff, cell_cc, pbc_c)
+    search = (Rw_nc, basis_cc, bin_nc, nbins_c, reach_c, pbc_c, Rs_cn, start_b1, radius)
+    count_n = count_pairs(*search)
+    _check_neighbour_counts(count_n, cutoff, max_neighbours)
+    offsets_n1 = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(count_n, out=offsets_n1[1:])
+    i_p, j_p, S_pc, D_pc, d_p = fill_pairs(*search, order_n, shift_nc, offsets_n1)
+
+    if check_overlap:
+        _check_overlaps(i_p, j_p, S_pc, d_p)
+    if radius > cutoff:
+        keep_p = d_p < cutoff
+        count_n = np.bincount(i_p[keep_p], minlength=n)
+        np.cumsum(count_n, out=offsets_n1[1:])
+        i_p, j_p, S_pc, D_pc, d_p = (
+            i_p[keep_p],
+            j_p[keep_p],
+            S_pc[keep_p],
+            D_pc[keep_p],
+            d_p[keep_p],
+        )
+    return NeighbourList(i_p=i_p, j_p=j_p, S_pc=S_pc, D_pc=D_pc, d_p=d_p, offsets_n1=offsets_n1)
+
+
+def _checked_inputs(R_nc, cell_cc, pbc_c, cutoff):
+    """(R_nc, cell_cc, pbc_c, cutoff) as contiguous float64 (n, 3), (3, 3), bool (3,), float.
+
+    One-line ``ValueError`` for wrong shapes, non-finite values, a cutoff <= 0.
+    """
     R_nc = np.ascontiguousarray(R_nc, dtype=np.float64)
     cell_cc = np.ascontiguousarray(cell_cc, dtype=np.float64)
     pbc_c = np.asarray(pbc_c, dtype=bool)
@@ -444,57 +296,28 @@ def neighbour_list(
     cutoff = float(cutoff)
     if not (np.isfinite(cutoff) and cutoff > 0.0):
         raise ValueError(f"cutoff must be positive and finite, got {cutoff}")
+    return R_nc, cell_cc, pbc_c, cutoff
 
-    basis_cc, inverse_cc, spacing_c = _search_basis(cell_cc, pbc_c)
-    n = len(R_nc)
-    if n == 0:
-        return _empty(0)
 
-    if check_overlap:
-        _check_short_lattice_vectors(cell_cc, pbc_c)
-    # search radius: also find overlaps when the cutoff is (absurdly) below the tolerance
-    radius = max(cutoff, OVERLAP_TOLERANCE) if check_overlap else cutoff
-    f_nc = R_nc @ inverse_cc  # fractional coordinates (Å along non-periodic directions)
-    nbins_c, origin_c, scale_c, reach_c = _bin_grid(
-        f_nc, spacing_c, pbc_c, radius, max_bins=max(1000, 4 * n)
-    )
-    bin_nc, shift_nc = _assign_bins(f_nc, origin_c, scale_c, nbins_c, pbc_c)
-    order_n, start_b1 = _sort_into_bins(bin_nc, nbins_c)
-    Rw_nc = R_nc - shift_nc @ basis_cc  # wrapped positions
-    Rs_cn = np.ascontiguousarray(Rw_nc[order_n].T)  # sorted by bin, x/y/z rows
-
-    _check_work(reach_c, cutoff, cell_cc, pbc_c)
-    search = (Rw_nc, basis_cc, bin_nc, nbins_c, reach_c, pbc_c, Rs_cn, start_b1, radius)
-    count_n = _count_pairs(*search)
+def _check_neighbour_counts(count_n, cutoff, max_neighbours):
+    """Raise if an atom has more than ``max_neighbours`` (before any pair array exists)."""
     if max_neighbours is not None and count_n.max() > max_neighbours:
         i = int(np.argmax(count_n))
         raise ValueError(
             f"atom {i} has {count_n[i]} neighbours within {cutoff:g} Å (limit max_neighbours="
             f"{max_neighbours}): the cell is too small or dense for this cutoff (wrong units?)"
         )
-    offsets_n1 = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(count_n, out=offsets_n1[1:])
-    i_p, j_p, S_pc, D_pc, d_p = _fill_pairs(*search, order_n, shift_nc, offsets_n1)
 
-    if check_overlap and len(d_p) > 0 and d_p.min() < OVERLAP_TOLERANCE:
+
+def _check_overlaps(i_p, j_p, S_pc, d_p):
+    """Raise for the first pair (an atom and an image, maybe its own) closer than the tolerance."""
+    if len(d_p) > 0 and d_p.min() < OVERLAP_TOLERANCE:
         p = np.argmax(d_p < OVERLAP_TOLERANCE)
         image = f" (image with cell shift S={S_pc[p].tolist()})" if S_pc[p].any() else ""
         raise ValueError(
             f"atoms {i_p[p]} and {j_p[p]}{image} overlap: distance {d_p[p]:.3g} Å is below "
             f"{OVERLAP_TOLERANCE:g} Å"
         )
-    if radius > cutoff:
-        keep_p = d_p < cutoff
-        count_n = np.bincount(i_p[keep_p], minlength=n)
-        np.cumsum(count_n, out=offsets_n1[1:])
-        i_p, j_p, S_pc, D_pc, d_p = (
-            i_p[keep_p],
-            j_p[keep_p],
-            S_pc[keep_p],
-            D_pc[keep_p],
-            d_p[keep_p],
-        )
-    return NeighbourList(i_p=i_p, j_p=j_p, S_pc=S_pc, D_pc=D_pc, d_p=d_p, offsets_n1=offsets_n1)
 
 
 def neighbour_list_atoms(atoms, cutoff, *, check_overlap=True) -> NeighbourList:

@@ -210,6 +210,11 @@ def angular_terms(e, elem_l, table_sq, angular, rjk_limit_eee, leg, geometry, ou
     ``angular`` = (angular_eees, angular_count_eee, angular_w_eees,
     leg_id_eees, cut_id_eees) and ``rjk_limit_eee`` from
     ``build_neighbour_index``; other arguments as :func:`radial_terms`.
+
+    Length: one loop nest (pairs l < m, then the functions s of that element
+    triple) that reuses cos theta, r_lm and their derivatives across s; the
+    two derivative lines above are written out per Cartesian c inside it.
+    Splitting it would recompute or pass these per pair for no gain in reading.
     """
     angular_eees, angular_count_eee, angular_w_eees, leg_id_eees, cut_id_eees = angular
     Rleg_ls, dRleg_ls = leg

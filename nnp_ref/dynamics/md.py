@@ -1,7 +1,8 @@
 """Molecular dynamics: velocity Verlet (NVE), Langevin BAOAB and Bussi (NVT).
 
-The integrators are plain-array functions ``step(state, ...) -> state`` that
-call a force function ``forces_fn(R_nc) -> (E_pot, F_nc)``
+The integrators (``nnp_ref.dynamics.integrators``, re-exported here, with
+their references) are plain-array functions ``step(state, ...) -> state``
+that call a force function ``forces_fn(R_nc) -> (E_pot, F_nc)``
 (``nnp_ref.dynamics.forces``: direct from an nnp_ref potential with a skin
 neighbour list, or any ASE calculator); ``run_md`` is the friendly layer that
 builds ``forces_fn``, records energies every step (growing with the steps
@@ -24,14 +25,6 @@ Degrees of freedom of the kinetic temperature T = 2 E_kin / (n_dof k_B):
 n_dof = 3N - 3 for 'verlet' and 'bussi' (both conserve the total momentum,
 which ``maxwell_boltzmann_momenta`` sets to zero), n_dof = 3N for 'langevin'
 (its per-atom noise does not conserve momentum).
-
-References
-- velocity Verlet: W. C. Swope, H. C. Andersen, P. H. Berens, K. R. Wilson,
-  J. Chem. Phys. 76, 637 (1982), eq. (2.8).
-- BAOAB Langevin splitting: B. Leimkuhler, C. Matthews, Appl. Math. Res.
-  Express 2013, 34 (2013), doi:10.1093/amrx/abs010.
-- stochastic velocity rescaling: G. Bussi, D. Donadio, M. Parrinello,
-  J. Chem. Phys. 126, 014101 (2007), eq. (A7); effective energy eq. (9).
 """
 
 from __future__ import annotations
@@ -41,7 +34,7 @@ import time
 import warnings
 from array import array
 from collections.abc import Callable
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
@@ -58,150 +51,16 @@ from nnp_ref.dynamics.forces import (  # noqa: F401  (ASEForces, PotentialForces
     make_forces_fn,
     wrap_positions,
 )
-
-ForcesFn = Callable[[np.ndarray], tuple[float, np.ndarray]]
-
-
-@dataclass(frozen=True)
-class MDState:
-    """One point of an MD trajectory, as plain arrays (ASE units).
-
-    R_nc: (n, 3) float64 positions, Å, unwrapped (continuous in time)
-    P_nc: (n, 3) float64 momenta, amu Å / t_ASE
-    m_n: (n,) float64 masses, amu
-    F_nc: (n, 3) float64 forces at R_nc, eV/Å
-    E_pot: float, potential energy at R_nc, eV
-    t_fs: float, time, fs
-    E_bath: float, kinetic energy the thermostat has put into the system
-        since the start, eV (0 for NVE). E_pot + E_kin - E_bath is conserved
-        up to the discretisation error (Bussi et al. eq. 9).
-    """
-
-    R_nc: np.ndarray
-    P_nc: np.ndarray
-    m_n: np.ndarray
-    F_nc: np.ndarray
-    E_pot: float
-    t_fs: float = 0.0
-    E_bath: float = 0.0
-
-    @property
-    def E_kin(self) -> float:
-        return kinetic_energy(self.P_nc, self.m_n)
-
-
-def kinetic_energy(P_nc: np.ndarray, m_n: np.ndarray) -> float:
-    """E_kin = sum_n |P_n|^2 / (2 m_n), eV."""
-    return float(0.5 * np.sum(P_nc**2 / m_n[:, None]))
-
-
-def maxwell_boltzmann_momenta(m_n: np.ndarray, temperature_K: float, rng=None) -> np.ndarray:
-    """Momenta P_nc drawn from exp(-P^2 / 2 m k_B T), with zero total momentum.
-
-    Each component is Gaussian with variance m_n k_B T; subtracting
-    m_n * (sum P / sum m) removes the centre-of-mass motion (for N > 1), so
-    the expected E_kin is (3N - 3) k_B T / 2. ``rng``: seed or Generator.
-    """
-    rng = np.random.default_rng(rng)
-    m_n1 = m_n[:, None]
-    P_nc = np.sqrt(m_n1 * units.kB * temperature_K) * rng.standard_normal((len(m_n), 3))
-    if len(m_n) > 1:
-        P_nc -= m_n1 * P_nc.sum(axis=0) / m_n.sum()
-    return P_nc
-
-
-# ---------------------------------------------------------------- integrators
-
-
-def verlet_step(state: MDState, dt_fs: float, forces_fn: ForcesFn) -> MDState:
-    """One velocity-Verlet step (NVE), time reversible and symplectic.
-
-    P(t + dt/2) = P(t) + dt/2 F(t)
-    R(t + dt)   = R(t) + dt P(t + dt/2) / m
-    P(t + dt)   = P(t + dt/2) + dt/2 F(t + dt)
-    The operations are in the order of ase.md.verlet.VelocityVerlet, so the
-    two give the same numbers.
-    """
-    dt = dt_fs * units.fs  # t_ASE
-    m_n1 = state.m_n[:, None]
-    P_nc = state.P_nc + 0.5 * dt * state.F_nc  # half kick
-    R_nc = state.R_nc + dt * P_nc / m_n1  # drift
-    E_pot, F_nc = forces_fn(R_nc)  # forces at the new positions
-    P_nc = P_nc + 0.5 * dt * F_nc  # half kick
-    return replace(state, R_nc=R_nc, P_nc=P_nc, F_nc=F_nc, E_pot=E_pot, t_fs=state.t_fs + dt_fs)
-
-
-def langevin_step(
-    state: MDState, dt_fs: float, forces_fn: ForcesFn, kT: float, friction: float, rng
-) -> MDState:
-    """One BAOAB Langevin step: dP = F dt - gamma P dt + sqrt(2 gamma m kT) dW.
-
-    B: P += dt/2 F          A: R += dt/2 P / m
-    O: P = c1 P + sqrt((1 - c1^2) m kT) xi,   c1 = exp(-gamma dt),
-       the exact solution of the friction + noise part over dt
-    A: R += dt/2 P / m      B: P += dt/2 F(R)
-    ``friction`` gamma is in 1/fs, ``kT`` in eV. The kinetic energy changed
-    by O is added to E_bath. Configurational averages are very accurate
-    (exact for a harmonic oscillator); the on-step momenta returned here
-    carry an O(dt^2) bias, <E_kin> = (1 - (omega dt)^2 / 4) n kT / 2 for a
-    harmonic mode of frequency omega (Leimkuhler & Matthews, sec. 4).
-    """
-    dt = dt_fs * units.fs  # t_ASE
-    m_n1 = state.m_n[:, None]
-    c1 = np.exp(-friction * dt_fs)
-    P_nc = state.P_nc + 0.5 * dt * state.F_nc  # B
-    R_nc = state.R_nc + 0.5 * dt * P_nc / m_n1  # A
-    E_kin_before = kinetic_energy(P_nc, state.m_n)
-    xi_nc = rng.standard_normal(P_nc.shape)
-    P_nc = c1 * P_nc + np.sqrt((1.0 - c1**2) * m_n1 * kT) * xi_nc  # O
-    E_bath = state.E_bath + kinetic_energy(P_nc, state.m_n) - E_kin_before
-    R_nc = R_nc + 0.5 * dt * P_nc / m_n1  # A
-    E_pot, F_nc = forces_fn(R_nc)
-    P_nc = P_nc + 0.5 * dt * F_nc  # B
-    return MDState(R_nc, P_nc, state.m_n, F_nc, E_pot, state.t_fs + dt_fs, E_bath)
-
-
-def bussi_rescale(
-    state: MDState, dt_fs: float, kT: float, tau_fs: float, n_dof: int, rng
-) -> MDState:
-    """Stochastic velocity rescaling over a time dt (Bussi et al. eq. A7).
-
-    With K the kinetic energy, K_0 = n_dof kT / 2 its target, c = exp(-dt/tau)
-    and R_1 ... R_{n_dof} standard normal numbers, the new kinetic energy is
-        K' = c K + (1 - c) K_0 (R_1^2 + sum_{i>=2} R_i^2) / n_dof
-             + 2 R_1 sqrt(c (1 - c) K K_0 / n_dof)
-    and all momenta are scaled by alpha = sqrt(K' / K) (the positive root, as
-    in the authors' resamplekin.f90); sum_{i>=2} R_i^2 is a chi^2 number with
-    n_dof - 1 degrees of freedom, drawn as 2 Gamma((n_dof - 1) / 2).
-    """
-    K = state.E_kin
-    K_0 = 0.5 * n_dof * kT
-    c = np.exp(-dt_fs / tau_fs)
-    R_1 = rng.standard_normal()
-    sum_R2 = 2.0 * rng.standard_gamma(0.5 * (n_dof - 1))
-    K_new = (
-        c * K
-        + (1.0 - c) * K_0 * (R_1**2 + sum_R2) / n_dof
-        + 2.0 * R_1 * np.sqrt(c * (1.0 - c) * K * K_0 / n_dof)
-    )
-    alpha = np.sqrt(K_new / K)
-    return replace(state, P_nc=alpha * state.P_nc, E_bath=state.E_bath + K_new - K)
-
-
-def bussi_step(
-    state: MDState,
-    dt_fs: float,
-    forces_fn: ForcesFn,
-    kT: float,
-    tau_fs: float,
-    n_dof: int,
-    rng,
-) -> MDState:
-    """Bussi NVT step, symmetric splitting: rescale dt/2, Verlet dt, rescale dt/2."""
-    state = bussi_rescale(state, 0.5 * dt_fs, kT, tau_fs, n_dof, rng)
-    state = verlet_step(state, dt_fs, forces_fn)
-    return bussi_rescale(state, 0.5 * dt_fs, kT, tau_fs, n_dof, rng)
-
+from nnp_ref.dynamics.integrators import (  # noqa: F401  (the integrators: re-exported)
+    ForcesFn,
+    MDState,
+    bussi_rescale,
+    bussi_step,
+    kinetic_energy,
+    langevin_step,
+    maxwell_boltzmann_momenta,
+    verlet_step,
+)
 
 # ------------------------------------------------------------- trajectory files
 
@@ -368,6 +227,48 @@ def run_md(
     cell); on failure ``MDError`` is raised after the last good state has
     been written to the trajectory and to ``atoms``.
     """
+    _check_arguments(atoms, integrator, temperature_K)
+    rng = np.random.default_rng(seed)
+    n_atoms = len(atoms)
+    m_n = atoms.get_masses().astype(np.float64)
+    if init_temperature_K is not None:
+        atoms.set_momenta(maxwell_boltzmann_momenta(m_n, init_temperature_K, rng))
+    n_dof = 3 * n_atoms if integrator == "langevin" or n_atoms == 1 else 3 * n_atoms - 3
+    forces_fn = make_forces_fn(atoms, skin)
+    step_fn = _step_function(
+        integrator, dt_fs, forces_fn, temperature_K, friction, tau_fs, n_dof, rng
+    )
+    writer = None if trajectory is None else _FrameWriter(trajectory, atoms)
+    recorder = _Recorder(dt_fs, n_dof, forces_fn, writer, write_every, callback)
+    bar = tqdm(total=n_steps, disable=not progress, unit="step", desc=f"MD {integrator}")
+    try:
+        recorder.start = time.perf_counter()
+        R_nc = atoms.get_positions()
+        E_pot, F_nc = forces_fn(R_nc)
+        state = MDState(R_nc, atoms.get_momenta(), m_n, F_nc, E_pot)
+        if integrator == "bussi" and state.E_kin == 0.0:
+            raise ValueError("Bussi rescaling needs non-zero momenta: give init_temperature_K")
+        recorder.record(0, state)
+        for step in range(1, n_steps + 1):
+            new_state = step_fn(state)
+            problem = _check_step(state, new_state, max_displacement)
+            if problem is not None:
+                _stop(atoms, recorder, step, state, problem, trajectory)
+            state = new_state
+            recorder.record(step, state)
+            bar.update()
+    finally:
+        bar.close()
+        if writer is not None:
+            writer.close()
+    _set_atoms(atoms, state)
+    final = recorder.result(n_steps, state)
+    _report_extrapolation(final.n_extrapolations, atoms.calc)
+    return final
+
+
+def _check_arguments(atoms: Atoms, integrator: str, temperature_K: float | None) -> None:
+    """One-line errors for an unknown integrator, a misplaced target temperature, constraints."""
     if integrator not in ("verlet", "langevin", "bussi"):
         raise ValueError(f"integrator={integrator!r}: use 'verlet', 'langevin' or 'bussi'")
     if (integrator == "verlet") != (temperature_K is None):
@@ -377,96 +278,80 @@ def run_md(
         )
     if atoms.constraints:
         raise ValueError("constraints are not supported by nnp_ref.dynamics.md")
-    rng = np.random.default_rng(seed)
-    n_atoms = len(atoms)
-    m_n = atoms.get_masses().astype(np.float64)
-    if init_temperature_K is not None:
-        atoms.set_momenta(maxwell_boltzmann_momenta(m_n, init_temperature_K, rng))
-    n_dof = 3 * n_atoms if integrator == "langevin" or n_atoms == 1 else 3 * n_atoms - 3
 
-    forces_fn = make_forces_fn(atoms, skin)
+
+def _step_function(integrator, dt_fs, forces_fn, temperature_K, friction, tau_fs, n_dof, rng):
+    """The chosen integrator as a function state -> state."""
     if integrator == "verlet":
-        step_fn = partial(verlet_step, dt_fs=dt_fs, forces_fn=forces_fn)
-    elif integrator == "langevin":
-        kT = units.kB * temperature_K
-        step_fn = partial(
+        return partial(verlet_step, dt_fs=dt_fs, forces_fn=forces_fn)
+    kT = units.kB * temperature_K
+    if integrator == "langevin":
+        return partial(
             langevin_step, dt_fs=dt_fs, forces_fn=forces_fn, kT=kT, friction=friction, rng=rng
         )
-    else:
-        kT = units.kB * temperature_K
-        step_fn = partial(
-            bussi_step, dt_fs=dt_fs, forces_fn=forces_fn, kT=kT, tau_fs=tau_fs, n_dof=n_dof, rng=rng
-        )
+    return partial(
+        bussi_step, dt_fs=dt_fs, forces_fn=forces_fn, kT=kT, tau_fs=tau_fs, n_dof=n_dof, rng=rng
+    )
 
-    E_pot_t, E_kin_t, E_bath_t = array("d"), array("d"), array("d")  # grow step by step
 
-    def result(last: int, state: MDState) -> MDResult:
+class _Recorder:
+    """Energy records of a run, grown step by step (nothing allocated for n_steps up front),
+    the trajectory frames every ``write_every`` steps and the user's callback."""
+
+    def __init__(self, dt_fs, n_dof, forces_fn, writer, write_every, callback):
+        self.dt_fs, self.n_dof, self.forces_fn = dt_fs, n_dof, forces_fn
+        self.writer, self.write_every, self.callback = writer, write_every, callback
+        self.E_pot_t, self.E_kin_t, self.E_bath_t = array("d"), array("d"), array("d")
+        self.start = time.perf_counter()
+
+    def record(self, step: int, state: MDState) -> None:
+        self.E_pot_t.append(state.E_pot)
+        self.E_kin_t.append(state.E_kin)
+        self.E_bath_t.append(state.E_bath)
+        if self.writer is not None and step % self.write_every == 0:
+            self.write(step, state)
+        if self.callback is not None:
+            self.callback(step, state)
+
+    def write(self, step: int, state: MDState) -> None:
+        """Frame ``step`` (already recorded) with its temperature and conserved energy."""
+        E_kin = self.E_kin_t[step]
+        T_K = 2.0 * E_kin / (self.n_dof * units.kB)
+        self.writer.write(step, state, T_K, state.E_pot + E_kin - state.E_bath)
+
+    def result(self, last: int, state: MDState) -> MDResult:
+        """The records of steps 0..last as an :class:`MDResult`."""
         s = slice(0, last + 1)
-        E_pot = np.array(E_pot_t[s])
-        E_kin = np.array(E_kin_t[s])
+        E_pot = np.array(self.E_pot_t[s])
+        E_kin = np.array(self.E_kin_t[s])
         E_tot_t = E_pot + E_kin
+        forces_fn = self.forces_fn
         return MDResult(
-            t_fs=np.arange(last + 1) * dt_fs,
+            t_fs=np.arange(last + 1) * self.dt_fs,
             E_pot_t=E_pot,
             E_kin_t=E_kin,
             E_tot_t=E_tot_t,
-            T_t=2.0 * E_kin / (n_dof * units.kB),
-            E_cons_t=E_tot_t - np.array(E_bath_t[s]),
-            n_dof=n_dof,
+            T_t=2.0 * E_kin / (self.n_dof * units.kB),
+            E_cons_t=E_tot_t - np.array(self.E_bath_t[s]),
+            n_dof=self.n_dof,
             state=state,
-            time_total_s=time.perf_counter() - start,
+            time_total_s=time.perf_counter() - self.start,
             time_force_s=forces_fn.time_s,
             n_extrapolations=getattr(forces_fn, "n_extrapolations", 0),
             n_neighbour_builds=getattr(getattr(forces_fn, "neighbours", None), "n_builds", 0),
         )
 
-    def record(step: int, state: MDState) -> None:
-        E_pot_t.append(state.E_pot)
-        E_kin_t.append(state.E_kin)
-        E_bath_t.append(state.E_bath)
-        if writer is not None and step % write_every == 0:
-            write(step, state)
-        if callback is not None:
-            callback(step, state)
 
-    def write(step: int, state: MDState) -> None:
-        E_kin = E_kin_t[step]
-        T_K = 2.0 * E_kin / (n_dof * units.kB)
-        writer.write(step, state, T_K, state.E_pot + E_kin - state.E_bath)
-
-    writer = None if trajectory is None else _FrameWriter(trajectory, atoms)
-    bar = tqdm(total=n_steps, disable=not progress, unit="step", desc=f"MD {integrator}")
-    try:
-        start = time.perf_counter()
-        R_nc = atoms.get_positions()
-        P_nc = atoms.get_momenta()
-        E_pot, F_nc = forces_fn(R_nc)
-        state = MDState(R_nc, P_nc, m_n, F_nc, E_pot)
-        if integrator == "bussi" and state.E_kin == 0.0:
-            raise ValueError("Bussi rescaling needs non-zero momenta: give init_temperature_K")
-        record(0, state)
-        for step in range(1, n_steps + 1):
-            new_state = step_fn(state)
-            problem = _check_step(state, new_state, max_displacement)
-            if problem is not None:
-                message = f"MD stopped at step {step} (t = {step * dt_fs:g} fs): {problem}."
-                if writer is not None:
-                    if writer.last_step != step - 1:
-                        write(step - 1, state)
-                    message += f" Last good frame (step {step - 1}) written to {trajectory}."
-                _set_atoms(atoms, state)
-                raise MDError(message, step, result(step - 1, state))
-            state = new_state
-            record(step, state)
-            bar.update()
-    finally:
-        bar.close()
-        if writer is not None:
-            writer.close()
+def _stop(atoms: Atoms, recorder: _Recorder, step: int, state: MDState, problem: str, trajectory):
+    """Write the last good ``state`` (step - 1) to the trajectory and the atoms; raise MDError."""
+    message = f"MD stopped at step {step} (t = {step * recorder.dt_fs:g} fs): {problem}."
+    writer = recorder.writer
+    if writer is not None:
+        if writer.last_step != step - 1:
+            recorder.write(step - 1, state)
+        message += f" Last good frame (step {step - 1}) written to {trajectory}."
     _set_atoms(atoms, state)
-    final = result(n_steps, state)
-    _report_extrapolation(final.n_extrapolations, atoms.calc)
-    return final
+    raise MDError(message, step, recorder.result(step - 1, state))
 
 
 def _report_extrapolation(n_extrapolations: int, calc) -> None:

@@ -234,6 +234,11 @@ def read_structures(
             path, format="n2p2", length_unit=length_unit, energy_unit=energy_unit
         )
         lines = [None] * len(structures)
+    elif path.suffix == ".db":  # an nnp_ref label database: finished labels only
+        from nnp_ref.data.database import read_database
+
+        structures = read_database(path)
+        lines = [None] * len(structures)
     else:
         structures = _read_ase(path)
         xyz = path.suffix in (".xyz", ".extxyz")

@@ -187,8 +187,8 @@ def electronegativities(pot: FourthGenerationPotential, desc: Descriptors, gradi
 @dataclass
 class ShortRange:
     """Short-range energies of one structure: ``E_n`` (incl. offsets), ``dEdG_ns`` (raw G),
-    ``dEdQ_n``, and per element ``blocks`` (e, symbol, atom indices, scaling factors a_s,
-    network cache) for the weight derivatives of training."""
+    ``dEdQ_n``, and per element ``blocks`` (e, symbol, atom indices, the element's
+    :class:`~nnp_ref.model.atomic_energy.AtomicEnergies`) for the weight derivatives of training."""
 
     E_n: np.ndarray
     dEdG_ns: np.ndarray
@@ -205,16 +205,14 @@ def short_range_energies(pot: FourthGenerationPotential, desc: Descriptors, Q_n,
         if idx.size == 0:
             continue
         n_s = desc.n_s_e[e]
-        a_s, b_s = pot.scalings[symbol].factor_and_offset()
-        X_as = np.hstack([desc.G_ns[idx, :n_s] * a_s + b_s, Q_n[idx, None]])  # (a, n_s + 1)
-        net = pot.short_networks[symbol]
-        NN_a, cache = nn.forward(net, X_as)
-        out.E_n[idx] = pot.energy_scale * NN_a + pot.energy_offsets[symbol]
-        out.blocks.append((e, symbol, idx, a_s, cache))
+        step = atomic_energies(pot.short_networks[symbol], pot.scalings[symbol],
+                               desc.G_ns[idx, :n_s], pot.energy_scale, pot.energy_offsets[symbol],
+                               gradient, extra_ax=Q_n[idx, None])  # fmt: skip
+        out.E_n[idx] = step.E_a
+        out.blocks.append((e, symbol, idx, step))
         if gradient:
-            dNNdX_as = nn.input_gradient(net, cache)
-            out.dEdG_ns[idx, :n_s] = pot.energy_scale * dNNdX_as[:, :n_s] * a_s  # dX/dG = a
-            out.dEdQ_n[idx] = pot.energy_scale * dNNdX_as[:, n_s]  # the charge input is unscaled
+            out.dEdG_ns[idx, :n_s] = step.dEdG_as
+            out.dEdQ_n[idx] = step.dEdX_ax[:, n_s]  # the charge input is unscaled
     return out
 
 

@@ -181,32 +181,14 @@ def evaluate(
     check_min_distance(nl, min_distance)
     _warn_isolated(nl, potential.cutoff)
     with_derivatives = bool(forces or stress)
-    sfs = potential.descriptor
     lean = with_derivatives and not store_derivatives
-    if lean:
-        G_ns, energies_n, dEdG_ns, extrapolations, dEdD_pc = _lean_pass(
-            potential, elem_n, nl, extrapolation
-        )
-        no_pairs = np.zeros((0, G_ns.shape[1], 3))
-        desc = Descriptors(G_ns, no_pairs, no_pairs, no_pairs[..., None], elem_n, sfs.n_s_e, nl)
-    else:
-        desc = sfs.compute_from_list(elem_n, nl, with_derivatives)
-        energies_n, dEdG_ns, extrapolations = _networks(
-            potential, desc.G_ns, elem_n, with_derivatives, extrapolation
-        )
+    desc, energies_n, dEdG_ns, extrapolations, dEdD_pc = _descriptors_and_energies(
+        potential, elem_n, nl, with_derivatives, lean, extrapolation
+    )
     _report_extrapolations(extrapolations, extrapolation, potential, desc)
-    F_nc = dEdeps_cc = stress_cc = None
     periodic = bool(np.any(pbc_c))
-    if lean:
-        if forces:
-            F_nc = pair_forces(dEdD_pc, nl.i_p, nl.j_p, len(elem_n))
-        if stress and periodic:
-            dEdeps_cc = pair_virial(dEdD_pc, nl.D_pc)
-    elif with_derivatives:
-        if forces:
-            F_nc = assemble_forces(dEdG_ns, desc.dGdR_psc, desc.dGself_nsc, nl.i_p, nl.j_p)
-        if stress and periodic:
-            dEdeps_cc = assemble_virial(dEdG_ns, desc.dGdR_psc, nl.i_p, nl.D_pc)
+    F_nc, dEdeps_cc = _forces_and_virial(desc, dEdG_ns, dEdD_pc, forces, stress and periodic)
+    stress_cc = None
     if dEdeps_cc is not None:
         stress_cc = dEdeps_cc / abs(np.linalg.det(cell_cc))
     return Result(
@@ -219,6 +201,47 @@ def evaluate(
         desc,
         extrapolations,
     )
+
+
+def _descriptors_and_energies(potential, elem_n, nl, with_derivatives, lean, extrapolation):
+    """(desc, E_n, dE/dG_ns, extrapolations, dE/dD_pc): dE/dD per pair only on the lean path.
+
+    The lean path (:func:`_lean_pass`) stores no dG/dR: ``desc`` then has
+    zero pairs in its derivative arrays and ``dEdD_pc`` carries the forces.
+    """
+    sfs = potential.descriptor
+    if lean:
+        G_ns, energies_n, dEdG_ns, extrapolations, dEdD_pc = _lean_pass(
+            potential, elem_n, nl, extrapolation
+        )
+        no_pairs = np.zeros((0, G_ns.shape[1], 3))
+        desc = Descriptors(G_ns, no_pairs, no_pairs, no_pairs[..., None], elem_n, sfs.n_s_e, nl)
+        return desc, energies_n, dEdG_ns, extrapolations, dEdD_pc
+    desc = sfs.compute_from_list(elem_n, nl, with_derivatives)
+    energies_n, dEdG_ns, extrapolations = _networks(
+        potential, desc.G_ns, elem_n, with_derivatives, extrapolation
+    )
+    return desc, energies_n, dEdG_ns, extrapolations, None
+
+
+def _forces_and_virial(desc, dEdG_ns, dEdD_pc, forces: bool, virial: bool):
+    """(F_nc, dE/deps_cc), None where not asked.
+
+    From dE/dD per pair (lean path) or from dE/dG . dG/dR (stored derivatives).
+    """
+    nl = desc.nl
+    F_nc = dEdeps_cc = None
+    if dEdD_pc is not None:
+        if forces:
+            F_nc = pair_forces(dEdD_pc, nl.i_p, nl.j_p, len(desc.elem_n))
+        if virial:
+            dEdeps_cc = pair_virial(dEdD_pc, nl.D_pc)
+        return F_nc, dEdeps_cc
+    if forces:
+        F_nc = assemble_forces(dEdG_ns, desc.dGdR_psc, desc.dGself_nsc, nl.i_p, nl.j_p)
+    if virial:
+        dEdeps_cc = assemble_virial(dEdG_ns, desc.dGdR_psc, nl.i_p, nl.D_pc)
+    return F_nc, dEdeps_cc
 
 
 def check_min_distance(nl, min_distance: float) -> None:

@@ -42,6 +42,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from nnp_ref.model import network as nn
+from nnp_ref.model.atomic_energy import atomic_energies
 from nnp_ref.model.potential import Potential
 from nnp_ref.model.scaling import Scaling
 from nnp_ref.training.preprocessing import descriptor_statistics
@@ -100,17 +101,15 @@ def correlation_mask(G_as: np.ndarray, threshold: float = 0.999):
 
 def scaled_inputs(potential: Potential, element: str, G_as: np.ndarray) -> np.ndarray:
     """x_as = a_s G_as + b_s, the network inputs of ``element``."""
-    a_s, b_s = potential.scalings[element].factor_and_offset()
-    return G_as * a_s + b_s
+    return potential.scalings[element].apply(G_as)
 
 
 def sensitivity(potential: Potential, element: str, G_as: np.ndarray, kind: str = "mean"):
     """S_s in percent of sum_s S_s (module docstring), ``kind`` "mean" (RMS) or "max"."""
     if kind not in ("mean", "max"):
         raise ValueError(f"sensitivity kind must be 'mean' or 'max', got {kind!r}")
-    net = potential.networks[element]
-    _, cache = nn.forward(net, scaled_inputs(potential, element, G_as))
-    dEdx_as = nn.input_gradient(net, cache)
+    step = atomic_energies(potential.networks[element], potential.scalings[element], G_as)
+    dEdx_as = step.dEdX_ax  # dNN/dx (energy_scale 1: the percentages do not depend on it)
     S_s = np.sqrt(np.mean(dEdx_as**2, axis=0)) if kind == "mean" else np.abs(dEdx_as).max(axis=0)
     total = S_s.sum()
     return 100.0 * S_s / total if total > 0 else np.zeros_like(S_s)

@@ -190,43 +190,16 @@ def train_committee(
     """
     from tqdm.auto import tqdm
 
-    if n_members < 2:
-        raise ValueError(
-            f"a committee needs at least 2 members, got n_members={n_members}: "
-            "the spread of one model is always 0"
-        )
-    if warm_start is not None and len(warm_start) != n_members:
-        raise ValueError(f"warm start from {len(warm_start)} members, but n_members={n_members}")
-    train_set = list(train_set)
-    if not train_set:
-        raise ValueError("empty training set for the committee")
+    train_set = _checked_training_set(train_set, n_members, warm_start)
     config = config or TrainingConfig()
     if "symmetry_functions" not in build_options and warm_start is None:
-        # one set for all members: the defaults depend only on the elements and options
-        from nnp_ref.data.datasets import elements_of
-        from nnp_ref.training.preprocessing import default_symmetry_functions
-
-        sf_keys = ("rc", "n_radial", "n_angular", "r_lower", "r_upper", "zetas", "angular",
-                   "radial_mode", "cutoff_type")  # fmt: skip
-        sf_opts = {k: build_options.pop(k) for k in sf_keys if k in build_options}
-        elements = build_options.get("elements") or elements_of(train_set)
-        build_options["symmetry_functions"] = default_symmetry_functions(elements, **sf_opts)
-    seeds = member_seeds(seed, n_members)
+        build_options = _with_shared_symmetry_functions(train_set, build_options)
     directory = Path(directory) if directory is not None else None
     start = time.perf_counter()
-    members: list = [None] * n_members
+    members, tasks = _member_tasks(train_set, n_members, config, seed, bootstrap, warm_start,
+                                   build_options, directory)  # fmt: skip
     histories: list = [[] for _ in range(n_members)]
     trained = [False] * n_members
-    tasks = []
-    for m in range(n_members):
-        path = directory / f"member_{m:03d}.json" if directory else None
-        if path is not None and path.is_file():
-            from nnp_ref.io.model_json import load_model
-
-            members[m] = load_model(path)
-            continue
-        begin = warm_start.members[m] if warm_start is not None else None
-        tasks.append(MemberTask(m, seeds[m], train_set, config, bootstrap, build_options, begin))
     bar = tqdm(total=n_members, initial=n_members - len(tasks), desc="committee",
                disable=not progress)  # fmt: skip
 
@@ -240,22 +213,78 @@ def train_committee(
         bar.update(1)
 
     try:
-        if workers > 1 and len(tasks) > 1:
-            import multiprocessing
-            from concurrent.futures import ProcessPoolExecutor
-
-            ctx = multiprocessing.get_context("spawn")
-            with ProcessPoolExecutor(min(workers, len(tasks)), mp_context=ctx) as pool:
-                futures = {pool.submit(_train_member_in_worker, t): t for t in tasks}
-                for future, task in futures.items():
-                    finish(task, *future.result())
-        else:
-            for task in tasks:
-                finish(task, *train_member(task))
+        _run_member_tasks(tasks, workers, finish)
     finally:
         bar.close()
     return CommitteeTrainingResult(Committee(members), histories, trained,
                                    time.perf_counter() - start)  # fmt: skip
+
+
+def _checked_training_set(train_set, n_members: int, warm_start) -> list:
+    """``train_set`` as a list; one-line errors for too few members, a mismatched warm start,
+    no structures."""
+    if n_members < 2:
+        raise ValueError(
+            f"a committee needs at least 2 members, got n_members={n_members}: "
+            "the spread of one model is always 0"
+        )
+    if warm_start is not None and len(warm_start) != n_members:
+        raise ValueError(f"warm start from {len(warm_start)} members, but n_members={n_members}")
+    train_set = list(train_set)
+    if not train_set:
+        raise ValueError("empty training set for the committee")
+    return train_set
+
+
+def _with_shared_symmetry_functions(train_set, build_options: dict) -> dict:
+    """``build_options`` with one symmetry-function set for all members (the defaults depend
+    only on the elements and the options, which are taken out of ``build_options``)."""
+    from nnp_ref.data.datasets import elements_of
+    from nnp_ref.training.preprocessing import default_symmetry_functions
+
+    build_options = dict(build_options)
+    sf_keys = ("rc", "n_radial", "n_angular", "r_lower", "r_upper", "zetas", "angular",
+               "radial_mode", "cutoff_type")  # fmt: skip
+    sf_opts = {k: build_options.pop(k) for k in sf_keys if k in build_options}
+    elements = build_options.get("elements") or elements_of(train_set)
+    build_options["symmetry_functions"] = default_symmetry_functions(elements, **sf_opts)
+    return build_options
+
+
+def _member_tasks(train_set, n_members, config, seed, bootstrap, warm_start, build_options,
+                  directory) -> tuple[list, list]:  # fmt: skip
+    """(members, tasks): members already saved in ``directory`` are loaded (the others None),
+    a :class:`MemberTask` for each of the others."""
+    seeds = member_seeds(seed, n_members)
+    members: list = [None] * n_members
+    tasks = []
+    for m in range(n_members):
+        path = directory / f"member_{m:03d}.json" if directory else None
+        if path is not None and path.is_file():
+            from nnp_ref.io.model_json import load_model
+
+            members[m] = load_model(path)
+            continue
+        begin = warm_start.members[m] if warm_start is not None else None
+        tasks.append(MemberTask(m, seeds[m], train_set, config, bootstrap, build_options, begin))
+    return members, tasks
+
+
+def _run_member_tasks(tasks, workers: int, finish) -> None:
+    """Train the tasks, in ``workers`` spawned processes or here; ``finish(task, potential,
+    history)`` as each one is done."""
+    if workers > 1 and len(tasks) > 1:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        ctx = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(min(workers, len(tasks)), mp_context=ctx) as pool:
+            futures = {pool.submit(_train_member_in_worker, t): t for t in tasks}
+            for future, task in futures.items():
+                finish(task, *future.result())
+    else:
+        for task in tasks:
+            finish(task, *train_member(task))
 
 
 # ---------------------------------------------------------------------------

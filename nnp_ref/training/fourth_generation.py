@@ -51,7 +51,11 @@ from nnp_ref.electrostatics import energy as elec
 from nnp_ref.electrostatics import qeq
 from nnp_ref.electrostatics.adjoint import adjoint_charges
 from nnp_ref.model import network as nn
-from nnp_ref.model.atomic_energy import atomic_energies
+from nnp_ref.model.atomic_energy import (
+    atomic_energies,
+    dEdG_weight_gradient,
+    energy_weight_gradient,
+)
 from nnp_ref.model.forces import assemble_forces, force_adjoint
 from nnp_ref.model.fourth_generation import (
     FourthGenerationPotential,
@@ -177,9 +181,7 @@ def charge_loss(pot: FourthGenerationPotential, frames, gradient: bool = True):
             net = pot.electronegativity_networks[symbol]
             step = atomic_energies(net, pot.scalings[symbol], f.desc.G_ns[idx, : f.desc.n_s_e[e]],
                                    pot.chi_scale, 0.0, gradient=False)  # fmt: skip
-            grads[symbol] += nn.grads_to_flat(
-                nn.backward(net, step.cache, pot.chi_scale * mu_n[idx])
-            )
+            grads[symbol] += energy_weight_gradient(net, step, mu_n[idx])  # d/dw sum mu chi
             dL_dJ_e[e] += mu_n[idx] @ Q_n[idx]  # H depends on J through its diagonal
     if not gradient:
         return loss, None
@@ -253,13 +255,12 @@ def short_loss(pot: FourthGenerationPotential, short_frames, force_weight=1.0, g
             f.geo, sf.Q_n, D_nc
         )
         eta_n, _ = qeq.constrained_solve(sf.system, h_n, 0.0)  # eta = P h
-        for e, symbol, idx, a_s, cache in short.blocks:
+        for e, symbol, idx, step in short.blocks:
             net = pot.short_networks[symbol]
             n_s = f.desc.n_s_e[e]
-            g_energy = nn.backward(net, cache, np.full(idx.size, pot.energy_scale * dL_dE))
-            v_as = np.hstack([-V_ns[idx, :n_s] * a_s, eta_n[idx, None]])
-            g_force = nn.force_training_gradient(net, cache, pot.energy_scale * v_as)
-            grads[symbol] += nn.grads_to_flat(g_energy) + nn.grads_to_flat(g_force)
+            g_energy = energy_weight_gradient(net, step, np.full(idx.size, dL_dE))
+            g_force = dEdG_weight_gradient(net, step, -V_ns[idx, :n_s], eta_n[idx, None])
+            grads[symbol] += g_energy + g_force
     if not gradient:
         return loss, None
     return loss, np.concatenate([grads[e] for e in pot.elements])

@@ -45,7 +45,11 @@ shards are contiguous, so nearly every block is whole), adds them and
 broadcasts N_w. ``benchmarks/bench_mpi.py --estimate`` turns this into
 numbers for 64 ranks.
 
-Run as ``mpiexec -n 4 python script.py`` with :func:`train_distributed`.
+Run as ``mpiexec -n 4 python script.py`` with :func:`train_distributed`,
+or ``mpiexec -n 4 nnp-ref train config.toml`` (``workflow.train`` switches
+to it whenever an MPI launcher started the process, also for ``-n 1``, so
+every ``-n`` gives the same bits; a plain serial run, which sums each batch
+in one network call, differs from them in the last bits).
 """
 
 from __future__ import annotations
@@ -71,6 +75,19 @@ def mpi_world_size() -> int:
         if os.environ.get(var, "").isdigit():
             return int(os.environ[var])
     return 1
+
+
+def under_mpiexec() -> bool:
+    """True when an MPI launcher started this process (any number of ranks, also 1)."""
+    return any(v in os.environ for v in ("PMI_SIZE", "OMPI_COMM_WORLD_SIZE"))
+
+
+def mpi_rank() -> int:
+    """This process's rank (0 without ``mpiexec``), without importing MPI."""
+    for var in ("PMI_RANK", "OMPI_COMM_WORLD_RANK"):  # MPICH (hydra), Open MPI
+        if os.environ.get(var, "").isdigit():
+            return int(os.environ[var])
+    return 0
 
 
 def shard(n_structures: int, rank: int, size: int) -> range:
@@ -276,8 +293,10 @@ def _problem(potential, train_set, validation_set, cfg, store_dir, comm):
 __all__ = [
     "Distributed",
     "OneRank",
+    "mpi_rank",
     "mpi_world_size",
     "shard",
     "structure_weights",
     "train_distributed",
+    "under_mpiexec",
 ]

@@ -148,105 +148,31 @@ def read_potential_4g(
     networks of the input.nn topology with all parameters zero (E_short = 0),
     to look at the electrostatic part alone.
     """
-    from nnp_ref.electrostatics.ewald import EwaldSettings
     from nnp_ref.model.fourth_generation import FourthGenerationPotential
-    from nnp_ref.model.network import from_flat
-    from nnp_ref.model.scaling import Scaling
 
     directory = os.fspath(directory)
     s = read_input_nn(_require(os.path.join(directory, "input.nn")))
-    if s.nnp_type != 4:
-        raise N2p2FormatError(
-            s.path, None, f"nnp_generation {s.nnp_type}, expected 4 for a 4G potential"
-        )
-    if s.normalize:
-        raise N2p2FormatError(
-            s.path, None, "4G potential with data-set normalisation is not supported"
-        )
+    _check_4g_settings(s)
     elements = s.elements
     n_s = {e: len(s.symmetry_functions[e]) for e in elements}
     stats = _read_scaling_4g(
         _require(os.path.join(directory, "scaling.data")), len(elements), [n_s[e] for e in elements]
     )
-    nodes_e, acts_e = electrostatic_topology(s)
-    widths = {}
-    for line, value in s.keywords.get("fixed_gausswidth", []):
-        words = value.split()
-        if len(words) != 2 or words[0] not in elements:
-            raise N2p2FormatError(
-                s.path, line, f"expected 'fixed_gausswidth <element> <width>', got {value!r}"
-            )
-        widths[words[0]] = float(words[1]) * length_unit
-    for e in elements:
-        if e not in widths:
-            raise N2p2FormatError(
-                s.path, None, f"4G potential: no fixed_gausswidth for element {e}"
-            )
+    topology_e = electrostatic_topology(s)
+    widths = _gauss_widths(s, length_unit)
     line, value = _keyword(s, "screen_electrostatics")
     r_in, r_out = (x * length_unit for x in _floats(s, "screen_electrostatics", line, value, 2, 2))
-    four_pi_eps = 1.0
-    line, value = _keyword(s, "four_pi_epsilon", required=False)
-    if value is not None:
-        four_pi_eps = _floats(s, "four_pi_epsilon", line, value, 1, 1)[0]
-    k_e = energy_unit * length_unit / four_pi_eps
-    method = 0
-    line, value = _keyword(s, "ewald_truncation_error_method", required=False)
-    if value is not None:
-        method = int(value.split()[0])
-    ewald = None
-    line, value = _keyword(s, "ewald_prec", required=False)
-    if value is not None:
-        p = _floats(s, "ewald_prec", line, value, 1, 3)
-        if method == 0 and len(p) != 1:
-            raise N2p2FormatError(
-                s.path, line, "ewald_prec takes one number with ewald_truncation_error_method 0"
-            )
-        if method == 1 and len(p) < 2:
-            raise N2p2FormatError(
-                s.path,
-                line,
-                "ewald_prec needs '<precision> <max charge>' with ewald_truncation_error_method 1",
-            )
-        try:
-            ewald = EwaldSettings(
-                method=method,
-                precision=p[0] * (energy_unit / length_unit if method == 1 else 1.0),
-                max_charge=p[1] if len(p) > 1 else 0.0,
-                r_cut=p[2] * length_unit if len(p) > 2 else None,
-                k_e=k_e,
-            )
-        except ValueError as err:
-            raise N2p2FormatError(s.path, line, str(err)) from None
-    sf_sets, scalings, chi_nets, short_nets, hardness, offsets = {}, {}, {}, {}, {}, {}
-    for i, e in enumerate(elements):
-        sf_sets[e] = [convert_length(sf, length_unit) for sf in s.symmetry_functions[e]]
-        st = stats[i + 1]
-        scalings[e] = Scaling(
-            s.scaling_mode,
-            st.G_min,
-            st.G_max,
-            st.G_mean,
-            st.G_sigma,
-            s.scale_min_short,
-            s.scale_max_short,
-        )
-        sizes_e = (n_s[e], *nodes_e, 1)
-        path_e = _require(os.path.join(directory, weights_filename(e, "weightse.{:03d}.data")))
-        chi_nets[e] = from_flat(
-            sizes_e, read_weights(path_e, n_parameters(sizes_e)), acts_e, s.normalize_nodes
-        )
-        if zero_short_range:
-            flat = np.zeros(s.n_parameters(e))
-        else:
-            flat = read_weights(
-                _require(os.path.join(directory, weights_filename(e))), s.n_parameters(e)
-            )
-        short_nets[e] = from_flat(s.layer_sizes(e), flat, s.activations[e], s.normalize_nodes)
-        hardness[e] = (
-            read_hardness(os.path.join(directory, weights_filename(e, "hardness.{:03d}.data")))
-            * energy_unit
-        )
-        offsets[e] = s.energy_offset(e) * energy_unit
+    k_e = _coulomb_constant(s, length_unit, energy_unit)
+    ewald = _ewald_settings(s, length_unit, energy_unit, k_e)
+    parts = [
+        _element_parts(
+            s, directory, e, stats[i + 1], topology_e, length_unit, energy_unit, zero_short_range
+        )  # fmt: skip
+        for i, e in enumerate(elements)
+    ]
+    sf_sets, scalings, chi_nets, short_nets, hardness, offsets = (
+        {e: part[k] for e, part in zip(elements, parts, strict=True)} for k in range(6)
+    )
     return FourthGenerationPotential(
         elements,
         sf_sets,
@@ -269,6 +195,115 @@ def read_potential_4g(
             "settings": s,
         },
     )
+
+
+def _check_4g_settings(s) -> None:
+    """input.nn of a 4G potential: ``nnp_generation 4`` and no data-set normalisation."""
+    if s.nnp_type != 4:
+        raise N2p2FormatError(
+            s.path, None, f"nnp_generation {s.nnp_type}, expected 4 for a 4G potential"
+        )
+    if s.normalize:
+        raise N2p2FormatError(
+            s.path, None, "4G potential with data-set normalisation is not supported"
+        )
+
+
+def _gauss_widths(s, length_unit: float) -> dict:
+    """{element: sigma} from the ``fixed_gausswidth <element> <width>`` lines, in Å."""
+    widths = {}
+    for line, value in s.keywords.get("fixed_gausswidth", []):
+        words = value.split()
+        if len(words) != 2 or words[0] not in s.elements:
+            raise N2p2FormatError(
+                s.path, line, f"expected 'fixed_gausswidth <element> <width>', got {value!r}"
+            )
+        widths[words[0]] = float(words[1]) * length_unit
+    for e in s.elements:
+        if e not in widths:
+            raise N2p2FormatError(
+                s.path, None, f"4G potential: no fixed_gausswidth for element {e}"
+            )
+    return widths
+
+
+def _coulomb_constant(s, length_unit: float, energy_unit: float) -> float:
+    """k_e = energy_unit length_unit / four_pi_epsilon (eV Å / e^2; default 4 pi eps = 1)."""
+    four_pi_eps = 1.0
+    line, value = _keyword(s, "four_pi_epsilon", required=False)
+    if value is not None:
+        four_pi_eps = _floats(s, "four_pi_epsilon", line, value, 1, 1)[0]
+    return energy_unit * length_unit / four_pi_eps
+
+
+def _ewald_settings(s, length_unit: float, energy_unit: float, k_e: float):
+    """:class:`EwaldSettings` from ``ewald_prec`` and ``ewald_truncation_error_method``, or None."""
+    from nnp_ref.electrostatics.ewald import EwaldSettings
+
+    method = 0
+    line, value = _keyword(s, "ewald_truncation_error_method", required=False)
+    if value is not None:
+        method = int(value.split()[0])
+    line, value = _keyword(s, "ewald_prec", required=False)
+    if value is None:
+        return None
+    p = _floats(s, "ewald_prec", line, value, 1, 3)
+    if method == 0 and len(p) != 1:
+        raise N2p2FormatError(
+            s.path, line, "ewald_prec takes one number with ewald_truncation_error_method 0"
+        )
+    if method == 1 and len(p) < 2:
+        raise N2p2FormatError(
+            s.path,
+            line,
+            "ewald_prec needs '<precision> <max charge>' with ewald_truncation_error_method 1",
+        )
+    try:
+        return EwaldSettings(
+            method=method,
+            precision=p[0] * (energy_unit / length_unit if method == 1 else 1.0),
+            max_charge=p[1] if len(p) > 1 else 0.0,
+            r_cut=p[2] * length_unit if len(p) > 2 else None,
+            k_e=k_e,
+        )
+    except ValueError as err:
+        raise N2p2FormatError(s.path, line, str(err)) from None
+
+
+def _element_parts(s, directory, e, st, topology_e, length_unit, energy_unit, zero_short_range):
+    """Element e's (symmetry functions, scaling, chi network, short network, J, E0), converted."""
+    from nnp_ref.model.network import from_flat
+    from nnp_ref.model.scaling import Scaling
+
+    nodes_e, acts_e = topology_e
+    n_s = len(s.symmetry_functions[e])
+    sf_set = [convert_length(sf, length_unit) for sf in s.symmetry_functions[e]]
+    scaling = Scaling(
+        s.scaling_mode,
+        st.G_min,
+        st.G_max,
+        st.G_mean,
+        st.G_sigma,
+        s.scale_min_short,
+        s.scale_max_short,
+    )
+    sizes_e = (n_s, *nodes_e, 1)
+    path_e = _require(os.path.join(directory, weights_filename(e, "weightse.{:03d}.data")))
+    chi_net = from_flat(
+        sizes_e, read_weights(path_e, n_parameters(sizes_e)), acts_e, s.normalize_nodes
+    )
+    if zero_short_range:
+        flat = np.zeros(s.n_parameters(e))
+    else:
+        flat = read_weights(
+            _require(os.path.join(directory, weights_filename(e))), s.n_parameters(e)
+        )
+    short_net = from_flat(s.layer_sizes(e), flat, s.activations[e], s.normalize_nodes)
+    hardness = (
+        read_hardness(os.path.join(directory, weights_filename(e, "hardness.{:03d}.data")))
+        * energy_unit
+    )
+    return sf_set, scaling, chi_net, short_net, hardness, s.energy_offset(e) * energy_unit
 
 
 def write_potential_4g(pot, directory, length_unit: float = 1.0, energy_unit: float = 1.0):
