@@ -54,6 +54,11 @@ def at_least(low):
     return lambda value: None if value >= low else f"must be >= {low}"
 
 
+def between(low, high):
+    """Bounded counts: a typo such as ``n_radial = 1e8`` is refused, not run for hours."""
+    return lambda value: None if low <= value <= high else f"must be in [{low}, {high}]"
+
+
 def fraction(value):
     return None if 0 <= value < 1 else "must be in [0, 1)"
 
@@ -156,8 +161,8 @@ class PotentialSection:
     scaling_mode: str | None = rule(one_of("none", "scale", "center", "scalecenter", "scalesigma"))
     init: str | None = rule(one_of("glorot", "nguyen-widrow"))
     seed: int | None = rule(at_least(0))
-    n_radial: int | None = rule(at_least(1))
-    n_angular: int | None = rule(at_least(1))
+    n_radial: int | None = rule(between(1, 200))
+    n_angular: int | None = rule(between(1, 200))
     r_lower: float | None = rule(positive)
     r_upper: float | None = rule(positive)
     zetas: tuple[float, ...] | None = rule(non_empty(each(at_least(1))))
@@ -195,6 +200,8 @@ TRAINING_RULES = {
     "lr_decay": unit_interval,
     "lr_min": at_least(0),
     "lbfgs_memory": at_least(1),
+    "stress_weight": at_least(0),
+    "stress_unit": positive,
 }
 #: Ranges of the [training.kalman] keys (names and types from KalmanSettings).
 KALMAN_RULES = {
@@ -211,6 +218,7 @@ KALMAN_RULES = {
     "energy_fraction": at_least(0),
     "force_fraction": at_least(0),
     "forces_per_update": at_least(1),
+    "force_selection": one_of("structure", "components"),
     "force_update_weight": positive,
     "energy_threshold": at_least(0),
     "force_threshold": at_least(0),

@@ -107,11 +107,15 @@ def train(potential, split, config, descriptors=None, checkpoint_dir=None, resum
     return trainer.fit(resume=resume)
 
 
-def measure_errors(potential, structures, progress: bool = False):
-    """Predictions and error metrics on held-out structures; returns (predictions, metrics)."""
+def measure_errors(potential, structures, progress: bool = False, extrapolation: str = "warn"):
+    """Predictions and error metrics on held-out structures; returns (predictions, metrics).
+
+    ``extrapolation``: "warn" (one warning for the set), "raise" or "off"; the
+    per-structure counts are in ``predictions.n_extrapolations_s`` either way.
+    """
     from nnp_ref.analysis.errors import metrics, predict_dataset
 
-    pred = predict_dataset(potential, structures, progress=progress)
+    pred = predict_dataset(potential, structures, progress=progress, extrapolation=extrapolation)
     return pred, metrics(pred)
 
 

@@ -156,12 +156,27 @@ def test_evaluate_extrapolation_is_one_summary_or_an_error(files, tmp_path, caps
     one_line_error(capsys, f"{path}: extrapolation: ")
 
 
-def test_extxyz_damage_names_file_line_and_structure(files, tmp_path, capsys):
+def test_extxyz_cut_last_frame_is_skipped_with_a_warning(files, tmp_path, capsys):
+    """A trajectory killed mid-write: the whole frames are read, the cut one is named."""
     lines = (files / "cu.extxyz").read_text().splitlines()
     path = tmp_path / "cut.extxyz"
     path.write_text("\n".join(lines[:-2]) + "\n")  # the last frame lost two atoms
+    assert main(["evaluate", str(files / "model.json"), str(path), "--json"]) == 0
+    captured = capsys.readouterr()
+    assert strict_json(captured.out)["n_structures"] == 5
+    lines = captured.err.strip().splitlines()  # warnings only, one line each
+    assert all(line.startswith("nnp-ref: warning: ") for line in lines)
+    cut = f"{path}:31: structure 5: the last frame is cut off; skipped it"
+    assert sum(cut in line for line in lines) == 1
+
+
+def test_extxyz_damage_names_file_line_and_structure(files, tmp_path, capsys):
+    lines = (files / "cu.extxyz").read_text().splitlines()
+    path = tmp_path / "damaged.extxyz"
+    del lines[14:16]  # structure 2 (lines 13-18) lost two of its atoms: not at the end
+    path.write_text("\n".join(lines) + "\n")
     assert main(["evaluate", str(files / "model.json"), str(path)]) == 2
-    one_line_error(capsys, f"{path}:31: structure 5: cannot read")
+    one_line_error(capsys, f"{path}:13: structure 2: cannot read")
 
 
 def test_unknown_element_names_file_and_structure(files, tmp_path, capsys):

@@ -89,6 +89,14 @@ GOOD = {"path": "reference_data.extxyz"}
             "[training] learning_rate = -1: must be > 0",
         ),
         (
+            {"data": GOOD, "training": {"stress_weight": -1.0}},
+            "[training] stress_weight = -1.0: must be >= 0",
+        ),
+        (
+            {"data": GOOD, "potential": {"n_radial": 100000000}},
+            "[potential] n_radial = 100000000: must be in [1, 200]",
+        ),
+        (
             {"data": GOOD, "training": {"learning_rate": math.nan}},
             "[training] learning_rate = nan: must be a finite number",
         ),

@@ -167,6 +167,9 @@ def parity_plot(pred: Predictions, ax=None, label: str = ""):
         axis.set_ylabel(f"NNP {name}")
         axis.set_title(f"RMSE {err:.3g} {unit}")
         axis.set_aspect("equal", adjustable="datalim")
+        # energies per atom share large leading digits: plain ticks, few of them
+        axis.ticklabel_format(useOffset=False)
+        axis.locator_params(nbins=4)
     fig.tight_layout()
     return fig
 

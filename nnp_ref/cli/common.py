@@ -8,7 +8,6 @@ commands' ``run``.
 from __future__ import annotations
 
 import argparse
-import contextlib
 
 PROG = "nnp-ref"
 
@@ -132,30 +131,3 @@ def add_extrapolation(parser: argparse.ArgumentParser) -> None:
         help="symmetry functions outside the training range: one summary warning, "
         "an error, or nothing",
     )
-
-
-@contextlib.contextmanager
-def extrapolation_policy(mode: str, where: str):
-    """Collect the potential's extrapolation warnings of a block into one summary.
-
-    Yields a list that receives the warning messages ("warn", "off"); with
-    "raise" the first one is an error naming ``where``. Other warnings pass
-    through unchanged.
-    """
-    import warnings
-
-    from nnp_ref.model.potential import ExtrapolationWarning
-
-    caught: list = []
-    try:
-        with warnings.catch_warnings(record=True) as records:
-            action = "error" if mode == "raise" else "always"
-            warnings.simplefilter(action, ExtrapolationWarning)
-            yield caught
-    except ExtrapolationWarning as err:
-        raise ValueError(f"{where}: extrapolation: {err}") from None
-    for w in records:
-        if issubclass(w.category, ExtrapolationWarning):
-            caught.append(str(w.message))
-        else:
-            warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)

@@ -5,7 +5,6 @@ from __future__ import annotations
 from nnp_ref.cli.common import (
     add_extrapolation,
     add_units,
-    extrapolation_policy,
     save_figure,
     units,
 )
@@ -49,19 +48,29 @@ def run(args) -> int:
 
     from nnp_ref.analysis.errors import parity_plot
     from nnp_ref.io.formats import check_elements, load_potential, read_structures
+    from nnp_ref.model.potential import ExtrapolationError
     from nnp_ref.workflow import measure_errors, plain
 
     potential = load_potential(args.model, **units(args))
     structures = read_structures(args.data, **units(args), need_energy=True)
     check_elements(structures, potential.elements, args.data, args.model)
-    with extrapolation_policy(args.extrapolation, args.data) as extrapolating:
+    try:  # counted per structure; this command prints its own one-line summary
         pred, metrics = measure_errors(
-            potential, structures, progress=not (args.quiet or args.json)
+            potential,
+            structures,
+            progress=not (args.quiet or args.json),
+            extrapolation="raise" if args.extrapolation == "raise" else "off",
         )
+    except ExtrapolationError as err:
+        raise ValueError(f"{args.data}: extrapolation: {err}") from None
+    extrapolating = [i for i, n in enumerate(pred.n_extrapolations_s) if n > 0]
     if extrapolating and args.extrapolation == "warn":
+        first = extrapolating[0]
         print(
             f"nnp-ref: warning: {len(extrapolating)} of {len(structures)} structures have "
-            f"symmetry functions outside the training range; first: {extrapolating[0]}",
+            f"symmetry functions outside the training range "
+            f"({int(pred.n_extrapolations_s.sum())} values; first: structure {first}, "
+            f"{pred.n_extrapolations_s[first]} values)",
             file=sys.stderr,
         )
     bad = [i for i, e in enumerate(pred.E_pred_s) if not math.isfinite(e)]

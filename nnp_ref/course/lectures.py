@@ -15,6 +15,8 @@ functions of its molecule), in seconds, so a lecturer can regenerate it live:
 ``forces``                  forces and stress against finite differences
 ``energy-conservation``     NVE with a small trained NNP: E_tot error ~ dt^2
 ``learning-curve``          Adam against the Kalman filter on EMT copper
+``aimd-cost``               seconds per MD step, DFT (PySCF, live) against the NNP
+``four-generations``        4G charges along the neutral and the protonated chain
 ==========================  ================================================
 
 From Python: ``from nnp_ref.course.lectures import LECTURES; fig = LECTURES["cutoff"].make()``
@@ -66,6 +68,17 @@ def four_generations() -> Figure:
     return charges_along_chain()
 
 
+def aimd_cost() -> Figure:
+    """The cost of ab initio MD against an NNP for (H2O)_n, measured live on this machine.
+
+    PySCF (PBE/def2-SVP) is timed for the smallest clusters and extrapolated by a
+    fitted power law (marked); :func:`nnp_ref.course.aimd_cost.lecture_figure`.
+    """
+    from nnp_ref.course.aimd_cost import lecture_figure
+
+    return lecture_figure()
+
+
 @dataclass(frozen=True)
 class Lecture:
     name: str
@@ -105,6 +118,11 @@ LECTURES = {
             "learning-curve",
             learning_curve,
             "learning curves of Adam and the Kalman filter on EMT copper",
+        ),
+        Lecture(
+            "aimd-cost",
+            aimd_cost,
+            "seconds per MD step of DFT (PySCF) and of the NNP for (H2O)_n; days per ps",
         ),
         Lecture(
             "four-generations",

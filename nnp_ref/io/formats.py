@@ -19,7 +19,9 @@ ASE's own files are always Å and eV.
 
 from __future__ import annotations
 
+import io
 import math
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -187,23 +189,54 @@ def check_elements(structures, elements, data, model, first: int = 0) -> None:
 
 
 def _read_ase(path: Path) -> list:
-    """Frames of an ASE-readable file; a failure names the file, frame and (xyz) line."""
+    """Frames of an ASE-readable file; a failure names the file, frame and (xyz) line.
+
+    xyz files are read frame by frame (:func:`_xyz_frames`), so a damaged frame is
+    named exactly; a last frame cut off (a trajectory killed mid-write) is skipped
+    with a warning naming it, and the whole frames before it are returned.
+    """
     import ase.io
 
-    xyz = path.suffix in (".xyz", ".extxyz")
-    structures, line = [], 1
-    frames = ase.io.iread(path, index=":")
-    while True:
+    if path.suffix not in (".xyz", ".extxyz"):
         try:
-            atoms = next(frames)
-        except StopIteration:
-            break
+            return list(ase.io.iread(path, index=":"))
         except Exception as err:  # ASE's readers raise many types; name the place
-            where = _where(path, len(structures), line if xyz else None)
+            raise ValueError(f"{path}: cannot read ({_first_line(err)})") from err
+    lines = path.read_text().splitlines()
+    structures = []
+    for index, (first, n_atoms) in enumerate(_xyz_frames(lines)):
+        where = _where(path, index, first)
+        if n_atoms is None:
+            raise ValueError(f"{where}: cannot read (expected an atom count: {lines[first - 1]!r})")
+        if first - 1 + n_atoms + 2 > len(lines):
+            if index == 0:  # nothing whole before it: an error, not a warning
+                raise ValueError(f"{where}: cannot read (the frame is cut off)")
+            warnings.warn(f"{where}: the last frame is cut off; skipped it", stacklevel=3)
+            break
+        text = "\n".join(lines[first - 1 : first + n_atoms + 1]) + "\n"
+        try:
+            structures.append(ase.io.read(io.StringIO(text), format="extxyz"))
+        except Exception as err:  # ASE's readers raise many types; name the place
             raise ValueError(f"{where}: cannot read ({_first_line(err)})") from err
-        structures.append(atoms)
-        line += len(atoms) + 2
     return structures
+
+
+def _xyz_frames(lines):
+    """(index, first line (1-based), atom count) of each frame of an xyz file.
+
+    A frame is an atom count, a comment line and that many atom lines; the scan
+    stops at a count that is not a whole number (atom count None there).
+    """
+    k = 0
+    while k < len(lines) and lines[k].strip():
+        first = k + 1
+        try:
+            n_atoms = int(lines[k].split()[0])
+        except ValueError:
+            yield first, None
+            return
+        yield first, n_atoms
+        k += n_atoms + 2
 
 
 def read_structures(

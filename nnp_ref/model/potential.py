@@ -36,6 +36,16 @@ from nnp_ref.descriptors.symmetry_functions import (
 )
 from nnp_ref.model import network as nn
 from nnp_ref.model.atomic_energy import atomic_energies
+from nnp_ref.model.extrapolation import (  # noqa: F401  (re-exported)
+    EXTRAPOLATION_MODES,
+    EXTRAPOLATION_TOLERANCE,
+    ExtrapolationError,
+    ExtrapolationWarning,
+    check_extrapolation_mode,
+    extrapolation_summary,
+    outside_training_range,
+    report_extrapolations,
+)
 from nnp_ref.model.forces import (  # noqa: F401  (re-exported: training, notebooks)
     assemble_forces,
     assemble_virial,
@@ -45,14 +55,6 @@ from nnp_ref.model.forces import (  # noqa: F401  (re-exported: training, notebo
     pair_virial,
 )
 from nnp_ref.model.scaling import Scaling
-
-
-class ExtrapolationError(ValueError):
-    """A symmetry function left the range seen in training (raised on request)."""
-
-
-class ExtrapolationWarning(UserWarning):
-    """A symmetry function left the range seen in training."""
 
 
 @dataclass
@@ -126,16 +128,6 @@ class Result:
 #: unit or input error (coordinates in Bohr read as Å, a duplicated atom),
 #: never a configuration a potential was trained on.
 MIN_DISTANCE = 0.1
-EXTRAPOLATION_MODES = ("warn", "raise", "off", "count", "ignore")
-
-
-def check_extrapolation_mode(mode: str) -> None:
-    """ValueError unless ``mode`` is one of :data:`EXTRAPOLATION_MODES`."""
-    if mode not in EXTRAPOLATION_MODES:
-        raise ValueError(
-            f"extrapolation must be 'warn', 'raise' or 'off' ('count', 'ignore' also "
-            f"accepted), got {mode!r}"
-        )
 
 
 def evaluate(
@@ -185,7 +177,7 @@ def evaluate(
     desc, energies_n, dEdG_ns, extrapolations, dEdD_pc = _descriptors_and_energies(
         potential, elem_n, nl, with_derivatives, lean, extrapolation
     )
-    _report_extrapolations(extrapolations, extrapolation, potential, desc)
+    report_extrapolations(extrapolations, extrapolation, potential, desc)
     periodic = bool(np.any(pbc_c))
     F_nc, dEdeps_cc = _forces_and_virial(desc, dEdG_ns, dEdD_pc, forces, stress and periodic)
     stress_cc = None
@@ -306,20 +298,6 @@ def _networks(potential, G_ns, elem_n, with_derivatives, extrapolation, first_at
     return energies_n, dEdG_ns, extrapolations
 
 
-#: A value counts as outside [G_min, G_max] only beyond this fraction of the range
-#: width: G_min and G_max come from files (n2p2's scaling.data) or other machines,
-#: so a training structure's own extreme value can differ from them by rounding
-#: (seen: 1.6e-14 range widths on the Ethylbenzene potential's own structure).
-EXTRAPOLATION_TOLERANCE = 1e-10
-
-
-def outside_training_range(scaling, G_as):
-    """Boolean (a, s): G further outside [G_min, G_max] than the rounding tolerance."""
-    G_min, G_max = np.asarray(scaling.G_min), np.asarray(scaling.G_max)
-    slack = EXTRAPOLATION_TOLERANCE * np.abs(G_max - G_min)
-    return (G_as < G_min - slack) | (G_as > G_max + slack)
-
-
 #: Bytes of dG/dR the memory-lean path holds at a time (one block of atoms).
 LEAN_BLOCK_BYTES = 32_000_000
 
@@ -365,36 +343,6 @@ def _lean_pass(potential, elem_n, nl, extrapolation):
         G_ns[first:last], dEdG_ns[first:last], energies_n[first:last] = G_bs, dEdG_bs, E_b
         extrapolations += extra
     return G_ns, energies_n, dEdG_ns, extrapolations, dEdD_pc
-
-
-def extrapolation_summary(extrapolations, elements=None, elem_n=None) -> str:
-    """One line: how many values on how many atoms, and the worst one.
-
-    The worst value is the one furthest outside its range, measured in units
-    of the range width G_max - G_min.
-    """
-    atoms = {x[0] for x in extrapolations}
-
-    def excess(x):
-        _, _, G, lo, hi = x
-        return max(lo - G, G - hi) / max(hi - lo, 1e-300)
-
-    atom, s, G, lo, hi = max(extrapolations, key=excess)
-    element = f" ({elements[elem_n[atom]]})" if elements is not None else ""
-    return (
-        f"{len(extrapolations)} symmetry-function value(s) on {len(atoms)} atom(s) outside "
-        f"the training range; worst: atom {atom}{element}, function {s}, G = {G:.6g} not in "
-        f"[{lo:.6g}, {hi:.6g}] ({excess((atom, s, G, lo, hi)):.3g} range widths outside)"
-    )
-
-
-def _report_extrapolations(extrapolations, mode, potential, desc):
-    if not extrapolations or mode in ("off", "count", "ignore"):
-        return
-    message = extrapolation_summary(extrapolations, potential.elements, desc.elem_n)
-    if mode == "raise":
-        raise ExtrapolationError(message)
-    warnings.warn(message, ExtrapolationWarning, stacklevel=3)
 
 
 def evaluate_atoms(potential: Potential, atoms, **kwargs) -> Result:
