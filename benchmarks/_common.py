@@ -44,21 +44,9 @@ def peak_memory_mb():
 
 def water_cluster(atoms, n_molecules):
     """The n molecules nearest to the first O of a periodic water box, as a finite cluster."""
-    import numpy as np
-    from ase import Atoms
+    from nnp_ref.data.clusters import cluster_from_box
 
-    O_idx = np.flatnonzero(atoms.numbers == 8)
-    H_idx = np.flatnonzero(atoms.numbers == 1)
-    D_O = atoms.get_distances(O_idx[0], O_idx, mic=True, vector=True)
-    chosen = O_idx[np.argsort(np.linalg.norm(D_O, axis=1))[:n_molecules]]
-    symbols, positions = [], []
-    for o in chosen:
-        centre = atoms.positions[O_idx[0]] + atoms.get_distance(O_idx[0], o, mic=True, vector=True)
-        D_H = atoms.get_distances(o, H_idx, mic=True, vector=True)
-        nearest = np.argsort(np.linalg.norm(D_H, axis=1))[:2]
-        symbols += ["O", "H", "H"]
-        positions += [centre, centre + D_H[nearest[0]], centre + D_H[nearest[1]]]
-    return Atoms(symbols, positions=positions)
+    return cluster_from_box(atoms, n_molecules)
 
 
 def cu2s():

@@ -47,6 +47,11 @@ def setup():
     ]
     for atoms in structures:
         attach_reference(atoms, 3.0 * rng.normal() - 5.0, rng.normal(size=(len(atoms), 3)))
+    return small_potential(structures, sets, sfset)
+
+
+def small_potential(structures, sets, sfset):
+    """A two-element potential with 4-3 networks, scaled on ``structures``, and their data."""
     descriptors = compute_descriptors(structures, sfset, progress=False)
     networks = {
         e: nn.make_network(len(sets[e]), hidden=(4, 3), activations=("t", "s", "l"),

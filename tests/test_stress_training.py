@@ -8,8 +8,7 @@ from ase.calculators.singlepoint import SinglePointCalculator
 
 from nnp_ref.checks import compare, parameter_derivative
 from nnp_ref.descriptors.symmetry_functions import SymmetryFunctionSet
-from nnp_ref.model import network as nn
-from nnp_ref.model.potential import Potential, evaluate_atoms
+from nnp_ref.model.potential import evaluate_atoms
 from nnp_ref.training.batch import reference_stress
 from nnp_ref.training.loss import (
     LossWeights,
@@ -18,9 +17,10 @@ from nnp_ref.training.loss import (
     predict,
     structure_data,
 )
-from nnp_ref.training.preprocessing import compute_descriptors, scaling_from_descriptors
+from nnp_ref.training.preprocessing import compute_descriptors
 from nnp_ref.training.stress import batch_virials, virial_adjoint
 from nnp_ref.training.trainer import Trainer, TrainingConfig, build_potential
+from tests.test_loss import small_potential
 from tests.test_symmetry_functions import random_structure, sf_sets_two_elements
 
 ELEMENTS = ("H", "O")
@@ -41,22 +41,7 @@ def setup():
     for atoms in structures:
         with_reference(atoms, 3.0 * rng.normal() - 5.0, rng.normal(size=(len(atoms), 3)),
                        0.05 * rng.normal(size=6))  # fmt: skip
-    descriptors = compute_descriptors(structures, sfset, progress=False)
-    networks = {
-        e: nn.make_network(len(sets[e]), hidden=(4, 3), activations=("t", "s", "l"),
-                           seed=k, init="glorot")
-        for k, e in enumerate(ELEMENTS)
-    }  # fmt: skip
-    potential = Potential(
-        ELEMENTS,
-        sets,
-        networks,
-        scalings=scaling_from_descriptors(descriptors, ELEMENTS),
-        energy_offsets={"H": -1.0, "O": -2.0},
-        energy_scale=0.7,
-    )
-    items = [structure_data(a, d) for a, d in zip(structures, descriptors)]
-    return potential, structures, items
+    return small_potential(structures, sets, sfset)
 
 
 def test_reference_stress_voigt_to_matrix():

@@ -164,3 +164,20 @@ def sample_water_clusters(
             )
             out.append(atoms)
     return out
+
+
+def cluster_from_box(atoms: Atoms, n_molecules: int) -> Atoms:
+    """The ``n_molecules`` waters nearest to the first O of a periodic water box, as a
+    finite cluster (molecules made whole across the cell boundary by minimum image)."""
+    O_idx = np.flatnonzero(atoms.numbers == 8)
+    H_idx = np.flatnonzero(atoms.numbers == 1)
+    D_O = atoms.get_distances(O_idx[0], O_idx, mic=True, vector=True)
+    chosen = O_idx[np.argsort(np.linalg.norm(D_O, axis=1))[:n_molecules]]
+    symbols, positions = [], []
+    for o in chosen:
+        centre = atoms.positions[O_idx[0]] + atoms.get_distance(O_idx[0], o, mic=True, vector=True)
+        D_H = atoms.get_distances(o, H_idx, mic=True, vector=True)
+        nearest = np.argsort(np.linalg.norm(D_H, axis=1))[:2]
+        symbols += ["O", "H", "H"]
+        positions += [centre, centre + D_H[nearest[0]], centre + D_H[nearest[1]]]
+    return Atoms(symbols, positions=positions)
