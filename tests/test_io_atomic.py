@@ -85,3 +85,27 @@ def test_n2p2_writers_are_atomic(tmp_path, umask):
     write_weights(tmp_path / "weights.001.data", [0.5, -0.25, 1.0, 2.0], (1, 1, 1))
     assert mode(tmp_path / "weights.001.data") == 0o644
     assert read_weights(tmp_path / "weights.001.data", 4)[0] == 0.5
+
+
+def test_extxyz_and_checkpoint_writers_respect_the_umask(tmp_path):
+    """Every atomic writer goes through ``io.atomic`` (mkstemp's 0600 was a bug)."""
+    import numpy as np
+    from ase.build import bulk
+    from ase.calculators.emt import EMT
+
+    from nnp_ref.data.datasets import write_extxyz
+    from nnp_ref.io.atomic import atomic_write
+
+    atoms = bulk("Cu")
+    atoms.calc = EMT()
+    atoms.get_potential_energy()
+    old = os.umask(0o022)
+    try:
+        write_extxyz(tmp_path / "x.extxyz", [atoms])
+        atomic_write(tmp_path / "a.npz", lambda h: np.savez(h, a=np.ones(2)), binary=True)
+    finally:
+        os.umask(old)
+    for name in ("x.extxyz", "a.npz"):
+        assert stat.S_IMODE((tmp_path / name).stat().st_mode) == 0o644, name
+    assert np.load(tmp_path / "a.npz")["a"].tolist() == [1.0, 1.0]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.npz", "x.extxyz"]

@@ -9,12 +9,12 @@ as float64 arrays in one ``.npz`` written through a temporary file and
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 from ase import Atoms
+
+from nnp_ref.io.atomic import atomic_write
 
 
 def _plain(value):
@@ -43,17 +43,7 @@ def save_frames(path, frames) -> None:
         "pbc": np.array([a.pbc for a in frames], dtype=bool).reshape(-1, 3),
         "info": np.array(json.dumps([{k: _plain(v) for k, v in a.info.items()} for a in frames])),
     }
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".npz")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            np.savez(handle, **arrays)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
+    atomic_write(path, lambda handle: np.savez(handle, **arrays), binary=True)
 
 
 def load_frames(path) -> list[Atoms]:

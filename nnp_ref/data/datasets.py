@@ -25,7 +25,6 @@ fallback, ``atoms.info["energy"]`` and ``atoms.arrays["forces"]``.
 from __future__ import annotations
 
 import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -108,17 +107,10 @@ def write_extxyz(path, structures) -> None:
     """Write structures with their reference results to extended XYZ, atomically."""
     import ase.io
 
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as handle:
-            ase.io.write(handle, list(structures), format="extxyz")
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
+    from nnp_ref.io.atomic import atomic_write
+
+    structures = list(structures)
+    atomic_write(path, lambda handle: ase.io.write(handle, structures, format="extxyz"))
 
 
 # ---------------------------------------------------------------------------

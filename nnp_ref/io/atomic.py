@@ -58,17 +58,20 @@ def _create_temporary(path: Path) -> tuple[int, Path]:
             continue
 
 
-def atomic_write_text(path, text: str) -> None:
-    """Write ``text`` to ``path`` via a temporary file + fsync + ``os.replace``."""
+def atomic_write(path, write, binary: bool = False) -> None:
+    """Write ``path`` atomically: ``write(handle)`` fills a temporary file, which is
+    flushed, fsync'ed and ``os.replace``d over ``path`` (text or ``binary`` handle)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_temporaries(path)
     fd, tmp = _create_temporary(path)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        with os.fdopen(
+            fd, "wb" if binary else "w", **({} if binary else {"encoding": "utf-8"})
+        ) as handle:
             if path.exists():
                 os.fchmod(handle.fileno(), stat.S_IMODE(path.stat().st_mode))
-            handle.write(text)
+            write(handle)
             handle.flush()
             os.fsync(handle.fileno())
         os.replace(tmp, path)
@@ -77,4 +80,9 @@ def atomic_write_text(path, text: str) -> None:
         raise
 
 
-__all__ = ["atomic_write_text", "remove_stale_temporaries"]
+def atomic_write_text(path, text: str) -> None:
+    """Write ``text`` to ``path`` via a temporary file + fsync + ``os.replace``."""
+    atomic_write(path, lambda handle: handle.write(text))
+
+
+__all__ = ["atomic_write", "atomic_write_text", "remove_stale_temporaries"]

@@ -18,13 +18,12 @@ import copy
 import csv
 import io
 import json
-import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 
-from nnp_ref.io.model_json import atomic_write_text, save_model
+from nnp_ref.io.atomic import atomic_write, atomic_write_text
+from nnp_ref.io.model_json import save_model
 from nnp_ref.model.potential import Potential
 from nnp_ref.training.config import HISTORY_COLUMNS, TrainingConfig
 from nnp_ref.training.parameters import set_parameters
@@ -83,17 +82,7 @@ def save_state(directory: Path, state: TrainingState, config: TrainingConfig, wa
         "config": config.to_dict(),
     }
     arrays["meta_json"] = np.array(json.dumps(meta))
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".state.", suffix=".npz")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            np.savez(handle, **arrays)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, directory / "state.npz")
-    except BaseException:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-        raise
+    atomic_write(directory / "state.npz", lambda handle: np.savez(handle, **arrays), binary=True)
 
 
 def load_state(path: Path, state: TrainingState, config: TrainingConfig, potential) -> None:
