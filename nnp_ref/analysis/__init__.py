@@ -1,2 +1,4 @@
-"""Looking at results: errors against reference data (``errors``), structural
-and dynamical observables (``observables``) and figures (``plots``)."""
+"""Looking at results: errors against reference data (``errors``), broken down by
+structure type (``breakdown``), physical properties against the reference
+(``properties``), structural and dynamical observables (``observables``) and
+figures (``plots``)."""
