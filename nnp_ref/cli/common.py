@@ -66,26 +66,25 @@ def positive_int(text: str) -> int:
     return value
 
 
-def positive_float(text: str) -> float:
-    """An argparse ``type``: a finite number > 0."""
+def _finite_float(text: str, in_range, bound: str) -> float:
+    """A finite number for which ``in_range(value)`` holds (NaN never does)."""
     try:
         value = float(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not (value > 0 and value != float("inf")):
-        raise argparse.ArgumentTypeError(f"must be a finite number > 0, got {text}")
+    if not (in_range(value) and value != float("inf")):
+        raise argparse.ArgumentTypeError(f"must be a finite number {bound}, got {text}")
     return value
+
+
+def positive_float(text: str) -> float:
+    """An argparse ``type``: a finite number > 0."""
+    return _finite_float(text, lambda value: value > 0, "> 0")
 
 
 def non_negative_float(text: str) -> float:
     """An argparse ``type``: a finite number >= 0."""
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
-    if not (value >= 0 and value != float("inf")):
-        raise argparse.ArgumentTypeError(f"must be a finite number >= 0, got {text}")
-    return value
+    return _finite_float(text, lambda value: value >= 0, ">= 0")
 
 
 def add_units(parser: argparse.ArgumentParser) -> None:
