@@ -5,7 +5,9 @@ Run from the repository root:
     python benchmarks/bench_neighbours.py [path/to/input.data] [cutoff_bohr]
 
 Single-threaded (NUMBA_NUM_THREADS=1 is set before numba is imported).
-Prints the median wall time over the repeats and the number of pairs.
+Prints the median wall time over the repeats and the number of pairs; then
+the same for a 24-atom cluster cut from the box (finite: all pairs in one
+kernel, against the cell list and ASE).
 """
 
 import os
@@ -83,6 +85,28 @@ def main():
     atoms = Atoms(positions=R_nc, cell=cell_cc, pbc=True)
     t, (i, *_) = median_time(lambda: ase_neighbor_list("ijSDd", atoms, cutoff))
     print(f"ase     : {1e3 * t:8.3f} ms  {len(i)} pairs")
+    small_cluster(R_nc, cutoff)
+
+
+def small_cluster(R_nc, cutoff, n=24):
+    """The n atoms nearest to atom 0 as a finite cluster: all pairs vs the cell list vs ASE."""
+    import nnp_ref.descriptors.neighbours as neighbours
+
+    R_nc = R_nc[np.argsort(np.linalg.norm(R_nc - R_nc[0], axis=1))[:n]]
+    zero_cc, finite_c = np.zeros((3, 3)), np.zeros(3, dtype=bool)
+    print(f"finite cluster of {n} atoms (no cell), median wall time:")
+    t, nl = median_time(lambda: neighbour_list(R_nc, zero_cc, finite_c, cutoff))
+    print(f"nnp_ref, all pairs : {1e6 * t:8.1f} us  {len(nl.i_p)} pairs")
+    limit = neighbours.ALL_PAIRS_MAX_ATOMS
+    neighbours.ALL_PAIRS_MAX_ATOMS = 0  # the cell list, as for large structures
+    try:
+        t, nl = median_time(lambda: neighbour_list(R_nc, zero_cc, finite_c, cutoff))
+    finally:
+        neighbours.ALL_PAIRS_MAX_ATOMS = limit
+    print(f"nnp_ref, cell list : {1e6 * t:8.1f} us  {len(nl.i_p)} pairs")
+    atoms = Atoms(positions=R_nc)
+    t, (i, *_) = median_time(lambda: ase_neighbor_list("ijSDd", atoms, cutoff))
+    print(f"ase                : {1e6 * t:8.1f} us  {len(i)} pairs")
 
 
 if __name__ == "__main__":

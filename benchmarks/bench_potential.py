@@ -15,6 +15,7 @@ on 2 threads than on 1.
     python benchmarks/bench_potential.py
 """
 
+import os
 import time
 
 import numba
@@ -22,8 +23,14 @@ import numpy as np
 from _common import cu2s, peak_memory_mb, water_box, water_cluster
 
 from nnp_ref.descriptors.neighbours import neighbour_list
-from nnp_ref.descriptors.symmetry_functions import element_indices
-from nnp_ref.model.potential import _networks, contract_pairs, evaluate_atoms, pair_forces
+from nnp_ref.descriptors.symmetry_functions import PARALLEL_MIN_ATOMS, element_indices
+from nnp_ref.model.potential import (
+    _networks,
+    atom_blocks,
+    contract_pairs,
+    evaluate_atoms,
+    pair_forces,
+)
 
 N2P2_S = 0.370
 N2P2_CU2S_S = 0.052  # n2p2, 144-atom Cu2S, energy + forces, one thread
@@ -59,25 +66,36 @@ def small_structures(potential):
 
 
 def phases(potential, atoms):
-    """Time each phase of one lean energy + force evaluation separately."""
+    """Time each phase of one lean energy + force evaluation (the blocks of ``_lean_pass``)."""
     R, cell, pbc = atoms.positions, atoms.cell.array, atoms.pbc
     sfs = potential.descriptor
     elem_n = element_indices(atoms.get_chemical_symbols(), potential.elements)
-    out = {}
+    out = dict.fromkeys(["neighbour list", "symmetry functions + dG/dR", "networks",
+                         "dE/dD and forces"], 0.0)  # fmt: skip
     t = time.perf_counter()
     nl = neighbour_list(R, cell, pbc, sfs.cutoff)
     out["neighbour list"] = time.perf_counter() - t
-    t = time.perf_counter()
-    G_ns, dGdR_psc, _, _ = sfs.compute_block(elem_n, nl, 0, len(atoms))
-    out["symmetry functions + dG/dR"] = time.perf_counter() - t
-    t = time.perf_counter()
-    _, dEdG_ns, _ = _networks(potential, G_ns, elem_n, True, "off")
-    out["networks"] = time.perf_counter() - t
-    t = time.perf_counter()
+    s_max = sfs.table_esq.shape[1]
+    parallel = numba.get_num_threads() > 1 and len(atoms) >= PARALLEL_MIN_ATOMS
+    bounds = atom_blocks(nl.offsets_n1, s_max, min_atoms=PARALLEL_MIN_ATOMS if parallel else 1)
     dEdD_pc = np.zeros((len(nl.i_p), 3))
-    contract_pairs(dEdG_ns, dGdR_psc, nl.i_p, np.int64(0), dEdD_pc)
+    for first, last in zip(bounds[:-1], bounds[1:]):
+        t = time.perf_counter()
+        G_bs, dGdR_psc, _, _ = sfs.compute_block(elem_n, nl, first, last)
+        out["symmetry functions + dG/dR"] += time.perf_counter() - t
+        t = time.perf_counter()
+        _, dEdG_bs, _ = _networks(potential, G_bs, elem_n[first:last], True, "off", first)
+        out["networks"] += time.perf_counter() - t
+        t = time.perf_counter()
+        pairs = slice(nl.offsets_n1[first], nl.offsets_n1[last])
+        contract_pairs(dEdG_bs, dGdR_psc, nl.i_p[pairs], np.int64(first), dEdD_pc[pairs])
+        out["dE/dD and forces"] += time.perf_counter() - t
+    t = time.perf_counter()
     pair_forces(dEdD_pc, nl.i_p, nl.j_p, len(atoms))
-    out["dE/dD and forces"] = time.perf_counter() - t
+    out["dE/dD and forces"] += time.perf_counter() - t
+    t = time.perf_counter()
+    sfs.compute_block(elem_n, nl, 0, len(atoms), with_derivatives=False)
+    out["(symmetry functions alone, no dG/dR)"] = time.perf_counter() - t
     return out
 
 
@@ -95,6 +113,8 @@ def timed(fn, repeats):
 
 def main():
     atoms, potential = water_box()
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"machine: {os.cpu_count()} cores, load average {load} (1, 5, 15 min)")
     numba.set_num_threads(1)
     small_structures(potential)
     t0 = time.perf_counter()
@@ -112,12 +132,16 @@ def main():
             name = "stored dG/dR" if store else "lean        "
             print(
                 f"{threads} thread(s), {name}: energy + forces {wall * 1e3:7.1f} ms wall, "
-                f"{cpu * 1e3:7.1f} ms CPU; wall / n2p2 = {wall / N2P2_S:.2f}"
+                f"{cpu * 1e3:7.1f} ms CPU; wall / n2p2 = {wall / N2P2_S:.2f}, "
+                f"CPU / n2p2 = {cpu / N2P2_S:.2f} (target 0.5)"
             )
         runs = [phases(potential, atoms) for _ in range(5)]
+        n2p2 = {"neighbour list": 90, "symmetry functions + dG/dR": 230, "networks": 14,
+                "dE/dD and forces": 30}  # fmt: skip
         for name in runs[0]:
             t = float(np.median([r[name] for r in runs]))
-            print(f"    {name:24s} {t * 1e3:7.1f} ms")
+            ref = f"   [n2p2 {n2p2[name]} ms]" if name in n2p2 else ""
+            print(f"    {name:38s} {t * 1e3:7.1f} ms wall{ref}")
     if (2, False) in walls:
         print(f"speed-up 2 threads / 1 thread (lean): {walls[1, False] / walls[2, False]:.2f}")
     print(f"peak memory: {peak_memory_mb():.0f} MB")

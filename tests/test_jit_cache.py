@@ -24,9 +24,9 @@ import numpy as np
 import nnp_ref
 from nnp_ref.descriptors import terms
 assert nnp_ref.__file__.startswith(sys.argv[1]), nnp_ref.__file__
-row = np.zeros(terms.N_COLUMNS)
-row[terms.TYPE], row[terms.RC], row[terms.CTYPE] = 2.0, 4.0, 1.0  # cos cutoff, r_c = 4
-value = terms.leg_cutoff(2.0, row)[0]
+table_sq = np.zeros((1, terms.N_COLUMNS))  # one function: type 2, cos cutoff, r_c = 4
+table_sq[0, terms.TYPE], table_sq[0, terms.RC], table_sq[0, terms.CTYPE] = 2.0, 4.0, 1.0
+value = terms.leg_cutoff(2.0, table_sq, 0)[0]
 print(value, sum(terms.leg_cutoff.stats.cache_hits.values()))
 """
 

@@ -371,3 +371,94 @@ def test_error_overlapping_own_image():
     cell_cc = np.diag([5.0, 5.0, 5e-7])
     with pytest.raises(ValueError, match=r"atoms 0 and 0 \(image with cell shift S=\[0, 0, -1\]\)"):
         neighbour_list(np.zeros((1, 3)), cell_cc, True, 2.0)
+
+
+# ---------------------------------------------------------------------------------------------
+# small finite structures: all pairs in one kernel (no cell list)
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def cell_list_only(monkeypatch):
+    """Send finite structures of any size through the cell list."""
+    import nnp_ref.descriptors.neighbours as neighbours
+
+    monkeypatch.setattr(neighbours, "ALL_PAIRS_MAX_ATOMS", 0)
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_finite_structures_through_the_cell_list_match_ase(seed, cell_list_only):
+    """The cell list keeps being tested on finite structures (the small ones skip it)."""
+    rng = np.random.default_rng(500 + seed)
+    R_nc, cell_cc, pbc_c = random_structure(rng, (False, False, False), n_min=10)
+    nl = assert_same_as_ase(R_nc, cell_cc, pbc_c, rng.uniform(2.0, 6.0))
+    assert len(nl.i_p) > 0
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_all_pairs_equal_the_cell_list(seed, monkeypatch):
+    """Same pairs, vectors and distances (bit for bit); the same order with one bin."""
+    import nnp_ref.descriptors.neighbours as neighbours
+
+    rng = np.random.default_rng(600 + seed)
+    R_nc = rng.uniform(-4.0, 4.0, (int(rng.integers(2, 60)), 3))
+    cutoff = [3.0, 20.0][seed % 2]  # several bins, then one bin
+    nl_small = neighbour_list(R_nc, np.zeros((3, 3)), False, cutoff)
+    monkeypatch.setattr(neighbours, "ALL_PAIRS_MAX_ATOMS", 0)
+    nl_cells = neighbour_list(R_nc, np.zeros((3, 3)), False, cutoff)
+    assert len(nl_small.i_p) > 0
+    np.testing.assert_array_equal(nl_small.offsets_n1, nl_cells.offsets_n1)
+    np.testing.assert_array_equal(nl_small.i_p, nl_cells.i_p)
+    key_small, D_small, d_small = sorted_pairs(nl_small.i_p, nl_small.j_p, nl_small.S_pc,
+                                               nl_small.D_pc, nl_small.d_p)  # fmt: skip
+    key_cells, D_cells, d_cells = sorted_pairs(nl_cells.i_p, nl_cells.j_p, nl_cells.S_pc,
+                                               nl_cells.D_pc, nl_cells.d_p)  # fmt: skip
+    np.testing.assert_array_equal(key_small, key_cells)
+    np.testing.assert_array_equal(D_small, D_cells)
+    np.testing.assert_array_equal(d_small, d_cells)
+    if cutoff > 16.0:  # one bin: the same order
+        np.testing.assert_array_equal(nl_small.j_p, nl_cells.j_p)
+    assert np.all(np.diff(nl_small.j_p)[np.diff(nl_small.i_p) == 0] > 0)  # j ascending
+
+
+def test_all_pairs_errors_and_limits():
+    R_nc = np.array([[0.0, 0.0, 0.0], [1.0, 1.0, 1.0], [1.0, 1.0, 1.0 + 1e-7]])
+    with pytest.raises(ValueError, match=r"atoms 1 and 2 overlap: distance 1e-07 Å"):
+        neighbour_list(R_nc, np.zeros((3, 3)), False, 1e-9)  # found below the cutoff too
+    with pytest.raises(ValueError, match=r"atom 0 has 2 neighbours within 5 Å \(limit"):
+        neighbour_list(R_nc, np.zeros((3, 3)), False, 5.0, max_neighbours=1)
+    nl = neighbour_list(R_nc, np.zeros((3, 3)), False, 1e-3, check_overlap=False)
+    np.testing.assert_array_equal(nl.i_p, [1, 2])
+    np.testing.assert_array_equal(nl.offsets_n1, [0, 0, 1, 2])
+    nl = neighbour_list(np.zeros((1, 3)), np.zeros((3, 3)), False, 5.0)
+    assert len(nl.i_p) == 0 and nl.offsets_n1.tolist() == [0, 0]
+
+
+# ---------------------------------------------------------------------------------------------
+# the MD skin list (``skin.py``): pairs within the cutoff from a list built with a skin
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("pbc", [(True, True, True), (True, False, True), (False, False, False)])
+def test_skin_list_equals_a_fresh_list_after_moves(pbc):
+    """Atoms moved by less than skin/2: no rebuild, the same pairs as a fresh list; then a
+    larger move rebuilds. The pair vectors follow D = R_j - R_i + S @ cell (NumPy reference)."""
+    from nnp_ref.descriptors.skin import SkinNeighbourList
+
+    rng = np.random.default_rng(700)
+    R_nc, cell_cc, pbc_c = random_structure(rng, pbc, n_min=20, lengths=(5.0, 7.0))
+    skin_list = SkinNeighbourList(3.0, 1.0, cell_cc, pbc_c)
+    for step, amplitude in enumerate([0.0, 0.2, 0.2, 0.8]):
+        R_nc = R_nc + amplitude * rng.uniform(-1, 1, R_nc.shape) / np.sqrt(3)
+        nl = skin_list.update(R_nc)
+        fresh = neighbour_list(R_nc, cell_cc, pbc_c, 3.0)
+        assert skin_list.n_builds == [1, 1, 1, 2][step]
+        key, D_pc, d_p = sorted_pairs(nl.i_p, nl.j_p, nl.S_pc, nl.D_pc, nl.d_p)
+        key_fresh, D_fresh = sorted_pairs(fresh.i_p, fresh.j_p, fresh.S_pc, fresh.D_pc)
+        np.testing.assert_array_equal(key, key_fresh)
+        np.testing.assert_allclose(D_pc, D_fresh, rtol=0, atol=1e-12)
+        D_ref = R_nc[nl.j_p] - R_nc[nl.i_p] + nl.S_pc @ cell_cc
+        np.testing.assert_allclose(nl.D_pc, D_ref, rtol=0, atol=1e-13)
+        np.testing.assert_allclose(nl.d_p, np.linalg.norm(D_ref, axis=1), rtol=1e-15)
+        np.testing.assert_array_equal(nl.offsets_n1, fresh.offsets_n1)
+        assert np.all(np.diff(nl.i_p) >= 0)

@@ -405,7 +405,7 @@ def test_serial_and_parallel_kernels_agree_and_no_global_state(monkeypatch):
     atoms = random_structure(31, n=40, box=7.0)
     elem_n = element_indices(atoms.get_chemical_symbols(), sfs.elements)
     nl = neighbour_list(atoms.positions, atoms.cell.array, atoms.pbc, sfs.cutoff)
-    args = (elem_n, sfs.table_esq, sfs.n_s_e, sfs.index, nl.j_p, nl.D_pc, nl.d_p, nl.offsets_n1)
+    args = (elem_n, sfs.table_esq, sfs.index, nl.j_p, nl.D_pc, nl.d_p, nl.offsets_n1)
     for first, last in [(0, 40), (7, 23)]:
         serial = descriptor_kernel_serial(*args, np.int64(first), np.int64(last), True, True)
         parallel = descriptor_kernel(*args, np.int64(first), np.int64(last), True, True)

@@ -11,10 +11,12 @@ current positions,
 
     D_pc = R_nc[j_p] - R_nc[i_p] + S_pc @ cell_cc,
 
-and keeps the pairs with |D| < r_c. The pairs are kept in one canonical
-order (by i, then j, then the shift S), fixed at each build: the list
-given to the descriptors is then the same, pair by pair and bit by bit,
-whether it was rebuilt this step or ten steps ago, and so are the forces.
+and keeps the pairs with |D| < r_c (one small kernel, :func:`select_pairs`:
+an MD step of a small cluster must not spend its time in NumPy calls). The
+pairs are kept in one canonical order (by i, then j, then the shift S),
+fixed at each build: the list given to the descriptors is then the same,
+pair by pair and bit by bit, whether it was rebuilt this step or ten steps
+ago, and so are the forces.
 The cell must not change between calls (NVE, NVT).
 """
 
@@ -22,6 +24,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from nnp_ref.descriptors.jit import kernel
 from nnp_ref.descriptors.neighbours import NeighbourList, neighbour_list
 
 
@@ -34,14 +37,49 @@ def canonical_order(nl: NeighbourList) -> NeighbourList:
 
 
 def pairs_within(R_nc, cell_cc, i_p, j_p, S_pc, cutoff) -> NeighbourList:
-    """The pairs of (i_p, j_p, S_pc) with |R_j - R_i + S @ cell| < cutoff, in their order."""
-    D_pc = R_nc[j_p] - R_nc[i_p] + S_pc @ cell_cc
-    d_p = np.sqrt(np.einsum("pc,pc->p", D_pc, D_pc))
-    keep_p = d_p < cutoff
-    i_p = i_p[keep_p]
-    offsets_n1 = np.zeros(len(R_nc) + 1, dtype=np.int64)
-    np.cumsum(np.bincount(i_p, minlength=len(R_nc)), out=offsets_n1[1:])
-    return NeighbourList(i_p, j_p[keep_p], S_pc[keep_p], D_pc[keep_p], d_p[keep_p], offsets_n1)
+    """The pairs of (i_p, j_p, S_pc) with |R_j - R_i + S @ cell| < cutoff, in their order.
+
+    ``i_p`` must be sorted (the list's pairs grouped by central atom).
+    """
+    R_nc = np.ascontiguousarray(R_nc, dtype=np.float64)
+    arrays = select_pairs(R_nc, cell_cc, i_p, j_p, S_pc, float(cutoff))
+    return NeighbourList(*arrays)
+
+
+@kernel
+def select_pairs(R_nc, cell_cc, i_p, j_p, S_pc, cutoff):
+    """``i_p, j_p, S_pc, D_pc, d_p, offsets_n1`` of the pairs with d_p < cutoff.
+
+    D_pc = R_j - R_i + S @ cell for every stored pair (first pass, which
+    also counts the kept pairs of every atom), then the kept ones copied in
+    their order (second pass).
+    """
+    n, n_all = R_nc.shape[0], i_p.shape[0]
+    cut2 = cutoff * cutoff
+    D_all = np.empty((n_all, 3))
+    offsets_n1 = np.zeros(n + 1, dtype=np.int64)
+    for p in range(n_all):
+        i, j = i_p[p], j_p[p]
+        for c in range(3):
+            shift = S_pc[p, 0] * cell_cc[0, c] + S_pc[p, 1] * cell_cc[1, c]
+            shift += S_pc[p, 2] * cell_cc[2, c]
+            D_all[p, c] = R_nc[j, c] - R_nc[i, c] + shift  # D = R_j - R_i + S @ cell
+        d2 = D_all[p, 0] ** 2 + D_all[p, 1] ** 2 + D_all[p, 2] ** 2
+        offsets_n1[i + 1] += d2 < cut2
+    for i in range(n):
+        offsets_n1[i + 1] += offsets_n1[i]
+    m = offsets_n1[n]
+    i_q, j_q = np.empty(m, dtype=np.int64), np.empty(m, dtype=np.int64)
+    S_qc, D_qc, d_q = np.empty((m, 3), dtype=np.int64), np.empty((m, 3)), np.empty(m)
+    q = 0
+    for p in range(n_all):
+        d2 = D_all[p, 0] ** 2 + D_all[p, 1] ** 2 + D_all[p, 2] ** 2
+        if d2 < cut2:
+            i_q[q], j_q[q], d_q[q] = i_p[p], j_p[p], np.sqrt(d2)
+            for c in range(3):  # element by element: row slices cost seconds of compile time
+                S_qc[q, c], D_qc[q, c] = S_pc[p, c], D_all[p, c]
+            q += 1
+    return i_q, j_q, S_qc, D_qc, d_q, offsets_n1
 
 
 class SkinNeighbourList:
@@ -84,4 +122,4 @@ class SkinNeighbourList:
         return pairs_within(R_nc, self.cell_cc, *self._pairs, self.cutoff)
 
 
-__all__ = ["SkinNeighbourList", "canonical_order", "pairs_within"]
+__all__ = ["SkinNeighbourList", "canonical_order", "pairs_within", "select_pairs"]

@@ -89,7 +89,6 @@ PARALLEL_MIN_ATOMS = 256
 def _descriptor_loop(
     elem_n,
     table_esq,
-    n_s_e,
     index,
     j_p,
     D_pc,
@@ -120,8 +119,11 @@ def _descriptor_loop(
     dGself_bsc = np.zeros((n_der, s_max, 3))
     dGdeps_bscc = np.zeros((n_der if with_strain else 0, s_max, 3, 3))
     # Parallel loops cannot capture nested tuples: unpack here, repack per atom.
-    (radial_ees, radial_count_ee, radial_w_ees), angular, rjk_limit_eee = index
-    angular_eees, angular_count_eee, angular_w_eees, leg_id_eees, cut_id_eees = angular
+    legs, radial, angular, rjk_limit_eee = index
+    n_legs_e, leg_row_ek, leg_cut_ek = legs
+    radial_ees, radial_leg_ees, radial_count_ee, radial_w_ees = radial
+    group_count_eee, group_leg_eeer, group_narrow_eeer, group_stop_eeer = angular[:4]
+    member_s_eeeq, member_w_eeeq = angular[4], angular[5]
     for b in prange(n_b):
         i = first_atom + b
         e = elem_n[i]
@@ -131,14 +133,22 @@ def _descriptor_loop(
         D_lc, d_l = D_pc[first:last], d_p[first:last]
         out = (with_derivatives, G_bs[b], dGdD_lsc)
         index_i = (
-            (radial_ees, radial_count_ee, radial_w_ees),
-            (angular_eees, angular_count_eee, angular_w_eees, leg_id_eees, cut_id_eees),
+            (n_legs_e, leg_row_ek, leg_cut_ek),
+            (radial_ees, radial_leg_ees, radial_count_ee, radial_w_ees),
+            (
+                group_count_eee,
+                group_leg_eeer,
+                group_narrow_eeer,
+                group_stop_eeer,
+                member_s_eeeq,
+                member_w_eeeq,
+            ),
             rjk_limit_eee,
         )
-        atom_terms(e, elem_l, table_esq[e], n_s_e[e], index_i, D_lc, d_l, out)
+        atom_terms(e, elem_l, table_esq[e], index_i, D_lc, d_l, out)
         if with_derivatives:
             dGdeps_scc = dGdeps_bscc[b] if with_strain else np.zeros((0, 3, 3))
-            self_and_strain_terms(dGdD_lsc, D_lc, n_s_e[e], with_strain, dGself_bsc[b], dGdeps_scc)
+            self_and_strain_terms(dGdD_lsc, D_lc, s_max, with_strain, dGself_bsc[b], dGdeps_scc)
     return G_bs, dGdR_psc, dGself_bsc, dGdeps_bscc
 
 
@@ -228,23 +238,22 @@ class SymmetryFunctionSet:
         """``G_bs, dGdR_psc, dGself_bsc, dGdeps_bscc`` of the atoms first_atom..last_atom-1.
 
         The pair rows are those of the block, ``offsets_n1[first_atom]`` on.
-        Runs the parallel kernel, except for blocks of fewer than
+        Runs the parallel kernel for blocks of at least
         :data:`PARALLEL_MIN_ATOMS` atoms when Numba has more than one thread
         (``numba.set_num_threads`` / ``NUMBA_NUM_THREADS``: the user's choice;
-        nothing here changes Numba's global state): then the serial one,
-        because waking a second thread for a small structure on a busy
-        machine can wait for milliseconds (measured: median 0.58 ms, 90th
-        percentile 72 ms for the 24-atom water cluster). With one thread the
-        parallel kernel is used throughout: its compiled code is the faster
-        one (measured 20 % on the water box, same source).
+        nothing here changes Numba's global state), else the serial one:
+        waking a second thread for a small structure on a busy machine can
+        wait for milliseconds (measured: median 0.58 ms, 90th percentile
+        72 ms for the 24-atom water cluster), and with one thread both run
+        equally fast (water box, measured) while the parallel one takes about
+        5 s longer to compile on first use.
         """
         n_threads = numba.get_num_threads()
-        parallel = n_threads == 1 or last_atom - first_atom >= PARALLEL_MIN_ATOMS
+        parallel = n_threads > 1 and last_atom - first_atom >= PARALLEL_MIN_ATOMS
         run = descriptor_kernel if parallel else descriptor_kernel_serial
         return run(
             elem_n,
             self.table_esq,
-            self.n_s_e,
             self.index,
             nl.j_p,
             nl.D_pc,

@@ -21,8 +21,9 @@ from ase import Atoms
 from ase.geometry import complete_cell
 
 from nnp_ref.descriptors.skin import SkinNeighbourList
+from nnp_ref.descriptors.symmetry_functions import element_indices
 from nnp_ref.model.calculator import NNPCalculator
-from nnp_ref.model.potential import MIN_DISTANCE, evaluate
+from nnp_ref.model.potential import MIN_DISTANCE, energy_and_forces
 
 
 def wrap_positions(R_nc: np.ndarray, cell_cc: np.ndarray, pbc_c: np.ndarray) -> np.ndarray:
@@ -83,7 +84,8 @@ class PotentialForces:
     Arrays in, arrays out: the element indices are fixed once, the
     neighbour list is a :class:`~nnp_ref.descriptors.skin.SkinNeighbourList`
     reused across steps (rebuilt when an atom has moved half the ``skin``,
-    Å), and forces come from the memory-lean path. Extrapolation is counted
+    Å), and each call is :func:`~nnp_ref.model.potential.energy_and_forces`
+    (the memory-lean path, with evaluate's checks). Extrapolation is counted
     (``n_extrapolations``, summed over calls), not warned at every step;
     ``run_md`` reports the total at the end. ``time_s`` and ``n_calls`` as
     :class:`ASEForces`.
@@ -92,7 +94,7 @@ class PotentialForces:
     def __init__(self, potential, atoms: Atoms, skin: float = 1.0, min_distance=None,
                  always_rebuild: bool = False, raise_on_extrapolation: bool = False):  # fmt: skip
         self.potential = potential
-        self.symbols = atoms.get_chemical_symbols()
+        self.elem_n = element_indices(atoms.get_chemical_symbols(), potential.elements)
         self.cell_cc = atoms.cell.array.copy()
         self.pbc_c = atoms.pbc.copy()
         self.min_distance = MIN_DISTANCE if min_distance is None else min_distance
@@ -106,23 +108,17 @@ class PotentialForces:
 
     def __call__(self, R_nc: np.ndarray) -> tuple[float, np.ndarray]:
         start = time.perf_counter()
-        result = evaluate(
+        E_pot, F_nc, extrapolations = energy_and_forces(
             self.potential,
-            self.symbols,
-            R_nc,
-            self.cell_cc,
-            self.pbc_c,
-            forces=True,
-            stress=False,
-            extrapolation=self.extrapolation,
-            store_derivatives=False,
-            min_distance=self.min_distance,
-            neighbours=self.neighbours.update(R_nc),
+            self.elem_n,
+            self.neighbours.update(R_nc),
+            self.extrapolation,
+            self.min_distance,
         )
-        self.n_extrapolations += len(result.extrapolations)
+        self.n_extrapolations += len(extrapolations)
         self.time_s += time.perf_counter() - start
         self.n_calls += 1
-        return result.energy, result.forces_nc
+        return E_pot, F_nc
 
 
 def make_forces_fn(atoms: Atoms, skin: float = 1.0):

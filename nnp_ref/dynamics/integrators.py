@@ -93,7 +93,7 @@ def verlet_step(state: MDState, dt_fs: float, forces_fn: ForcesFn) -> MDState:
     R_nc = state.R_nc + dt * P_nc / m_n1  # drift
     E_pot, F_nc = forces_fn(R_nc)  # forces at the new positions
     P_nc = P_nc + 0.5 * dt * F_nc  # half kick
-    return replace(state, R_nc=R_nc, P_nc=P_nc, F_nc=F_nc, E_pot=E_pot, t_fs=state.t_fs + dt_fs)
+    return MDState(R_nc, P_nc, state.m_n, F_nc, E_pot, state.t_fs + dt_fs, state.E_bath)
 
 
 def langevin_step(

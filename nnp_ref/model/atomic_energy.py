@@ -8,11 +8,14 @@ the atoms a of one element with raw symmetry functions G_as:
     E_a  = c NN(X_a) + E0                     c = energy_scale, E0 = energy offset
     dE_a/dG_as = c dNN/dX_as a_s              chain rule, dX_as/dG_as = a_s
 
-This is the only place where the scaling factor a_s enters a derivative:
-:func:`~nnp_ref.model.potential.evaluate`, the batched training predictions
-(``nnp_ref.training.loss``), the Kalman Jacobians, the fourth-generation
-networks (``nnp_ref.model.fourth_generation``, ``nnp_ref.training.fourth_generation``)
+This is the only place where the scaling factor a_s enters a derivative in
+NumPy: the batched training predictions (``nnp_ref.training.loss``), the
+Kalman Jacobians, the fourth-generation networks
+(``nnp_ref.model.fourth_generation``, ``nnp_ref.training.fourth_generation``)
 and the sensitivity of ``nnp_ref.selection.pruning`` all call it.
+:func:`~nnp_ref.model.potential.evaluate` runs the same step for all atoms
+of a structure in one Numba kernel (``nnp_ref.model.network_kernel``), whose
+test oracle this function is.
 
 A 4G short-range network takes extra, unscaled inputs after the scaled G
 (the atomic charge Q_a): X_a = [a G_a + b, q_a]. Then dE_a/dq_a = c dNN/dq_a,

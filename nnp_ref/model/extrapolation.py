@@ -71,11 +71,14 @@ def extrapolation_summary(extrapolations, elements=None, elem_n=None) -> str:
     )
 
 
-def report_extrapolations(extrapolations, mode, potential, desc):
-    """Nothing, one ExtrapolationWarning or an ExtrapolationError, as ``mode`` asks."""
+def report_extrapolations(extrapolations, mode, elements, elem_n):
+    """Nothing, one ExtrapolationWarning or an ExtrapolationError, as ``mode`` asks.
+
+    ``elements``: the potential's element symbols; ``elem_n`` every atom's index into them.
+    """
     if not extrapolations or mode in ("off", "count", "ignore"):
         return
-    message = extrapolation_summary(extrapolations, potential.elements, desc.elem_n)
+    message = extrapolation_summary(extrapolations, elements, elem_n)
     if mode == "raise":
         raise ExtrapolationError(message)
     warnings.warn(message, ExtrapolationWarning, stacklevel=3)

@@ -25,17 +25,18 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass, field
 
+import numba
 import numpy as np
 
 from nnp_ref.descriptors.neighbours import neighbour_list
 from nnp_ref.descriptors.symmetry_functions import (
+    PARALLEL_MIN_ATOMS,
     Descriptors,
     SymmetryFunction,
     SymmetryFunctionSet,
     element_indices,
 )
 from nnp_ref.model import network as nn
-from nnp_ref.model.atomic_energy import atomic_energies
 from nnp_ref.model.extrapolation import (  # noqa: F401  (re-exported)
     EXTRAPOLATION_MODES,
     EXTRAPOLATION_TOLERANCE,
@@ -54,6 +55,7 @@ from nnp_ref.model.forces import (  # noqa: F401  (re-exported: training, notebo
     pair_forces,
     pair_virial,
 )
+from nnp_ref.model.network_kernel import structure_energies
 from nnp_ref.model.scaling import Scaling
 
 
@@ -177,7 +179,7 @@ def evaluate(
     desc, energies_n, dEdG_ns, extrapolations, dEdD_pc = _descriptors_and_energies(
         potential, elem_n, nl, with_derivatives, lean, extrapolation
     )
-    report_extrapolations(extrapolations, extrapolation, potential, desc)
+    report_extrapolations(extrapolations, extrapolation, potential.elements, elem_n)
     periodic = bool(np.any(pbc_c))
     F_nc, dEdeps_cc = _forces_and_virial(desc, dEdG_ns, dEdD_pc, forces, stress and periodic)
     stress_cc = None
@@ -193,6 +195,27 @@ def evaluate(
         desc,
         extrapolations,
     )
+
+
+def energy_and_forces(
+    potential: Potential, elem_n, nl, extrapolation="off", min_distance=MIN_DISTANCE
+) -> tuple[float, np.ndarray, list]:
+    """(E, F_nc, extrapolations) from element indices and a neighbour list: the MD step's call.
+
+    The array core of :func:`evaluate` for energy and forces on the
+    memory-lean path, with the same checks (``min_distance``, isolated atoms,
+    the ``extrapolation`` mode) and none of its conversions or result
+    objects: ``elem_n`` (n,) int64 indices into ``potential.elements``, ``nl``
+    a :class:`NeighbourList` (cutoff at least the potential's; a skin list).
+    """
+    if len(elem_n) == 0:
+        raise ValueError("empty structure: no atoms to evaluate")
+    check_min_distance(nl, min_distance)
+    _warn_isolated(nl, potential.cutoff)
+    _, energies_n, _, extrapolations, dEdD_pc = _lean_pass(potential, elem_n, nl, extrapolation)
+    report_extrapolations(extrapolations, extrapolation, potential.elements, elem_n)
+    F_nc = pair_forces(dEdD_pc, nl.i_p, nl.j_p, len(elem_n))
+    return float(energies_n.sum()), F_nc, extrapolations
 
 
 def _descriptors_and_energies(potential, elem_n, nl, with_derivatives, lean, extrapolation):
@@ -259,54 +282,30 @@ def _warn_isolated(nl, cutoff):
 
 
 def _networks(potential, G_ns, elem_n, with_derivatives, extrapolation, first_atom=0):
-    """Atomic energies, dE/dG and the out-of-range values, element by element.
+    """Atomic energies, dE/dG and the out-of-range values of all atoms at once.
 
     ``G_ns``, ``elem_n``: rows of the atoms first_atom, first_atom + 1, ...
-    (a block of the structure); recorded atom indices count from 0 for the structure.
+    (a block of the structure); recorded atom indices count from 0 for the
+    structure. One Numba kernel for all networks
+    (:func:`nnp_ref.model.network_kernel.structure_energies`; the element-wise
+    NumPy step :func:`~nnp_ref.model.atomic_energy.atomic_energies` is its reference).
     """
-    energies_n = np.zeros(len(elem_n))
-    dEdG_ns = np.zeros_like(G_ns)
-    extrapolations = []
-    for e, symbol in enumerate(potential.elements):
-        idx = np.flatnonzero(elem_n == e)
-        if idx.size == 0:
-            continue
-        n_s = potential.descriptor.n_s_e[e]
-        scaling = potential.scalings[symbol]
-        G_as = G_ns[idx, :n_s]
-        step = atomic_energies(
-            potential.networks[symbol],
-            scaling,
-            G_as,
-            potential.energy_scale,
-            potential.energy_offsets[symbol],
-            with_derivatives,
-        )
-        energies_n[idx] = step.E_a
-        if with_derivatives:
-            dEdG_ns[idx, :n_s] = step.dEdG_as
-        if scaling.mode != "none" and extrapolation != "ignore":
-            rows, cols = np.nonzero(outside_training_range(scaling, G_as))
-            columns = (
-                (idx[rows] + first_atom).tolist(),
-                cols.tolist(),
-                G_as[rows, cols].tolist(),
-                np.asarray(scaling.G_min)[cols].tolist(),
-                np.asarray(scaling.G_max)[cols].tolist(),
-            )
-            extrapolations += zip(*columns)  # (atom, function, G, G_min, G_max)
-    return energies_n, dEdG_ns, extrapolations
+    return structure_energies(potential, G_ns, elem_n, with_derivatives, extrapolation, first_atom)
 
 
-#: Bytes of dG/dR the memory-lean path holds at a time (one block of atoms).
-LEAN_BLOCK_BYTES = 32_000_000
+#: Bytes of dG/dR the memory-lean path holds at a time (one block of atoms; with
+#: several threads a block has at least PARALLEL_MIN_ATOMS atoms). Measured peak
+#: memory beyond the structure, 8,640-atom water box, one thread: 10.6 kB/atom with
+#: 4 MB blocks, 20.9 kB/atom with 32 MB ones (``benchmarks/bench_memory.py``).
+LEAN_BLOCK_BYTES = 4_000_000
 
 
-def atom_blocks(offsets_n1, s_max, block_bytes=None) -> list[int]:
+def atom_blocks(offsets_n1, s_max, block_bytes=None, min_atoms=1) -> list[int]:
     """Boundaries 0 = b_0 < b_1 < ... = n of blocks whose pairs' dG/dR fit in ``block_bytes``.
 
-    A block holds at least one atom (however many pairs it has); the default
-    size is :data:`LEAN_BLOCK_BYTES` (read at each call).
+    A block holds at least ``min_atoms`` atoms (the whole structure if it has
+    fewer; a remainder of fewer joins the last block) however many pairs they
+    have; the default size is :data:`LEAN_BLOCK_BYTES` (read at each call).
     """
     block_bytes = LEAN_BLOCK_BYTES if block_bytes is None else block_bytes
     n = len(offsets_n1) - 1
@@ -315,7 +314,8 @@ def atom_blocks(offsets_n1, s_max, block_bytes=None) -> list[int]:
     while bounds[-1] < n:
         start = bounds[-1]
         stop = int(np.searchsorted(offsets_n1, offsets_n1[start] + pairs_per_block, "right")) - 1
-        bounds.append(min(max(stop, start + 1), n))
+        stop = min(max(stop, start + max(min_atoms, 1)), n)
+        bounds.append(n if n - stop < min_atoms else stop)
     return bounds
 
 
@@ -332,7 +332,10 @@ def _lean_pass(potential, elem_n, nl, extrapolation):
     G_ns, dEdG_ns, energies_n = np.zeros((n, s_max)), np.zeros((n, s_max)), np.zeros(n)
     dEdD_pc = np.zeros((len(nl.i_p), 3))
     extrapolations = []
-    bounds = atom_blocks(nl.offsets_n1, s_max)
+    # With several threads, blocks of a large structure big enough for the
+    # parallel kernel (see compute_block).
+    parallel = numba.get_num_threads() > 1 and n >= PARALLEL_MIN_ATOMS
+    bounds = atom_blocks(nl.offsets_n1, s_max, min_atoms=PARALLEL_MIN_ATOMS if parallel else 1)
     for first, last in zip(bounds[:-1], bounds[1:]):
         G_bs, dGdR_psc, _, _ = sfs.compute_block(elem_n, nl, first, last)
         E_b, dEdG_bs, extra = _networks(
@@ -342,6 +345,7 @@ def _lean_pass(potential, elem_n, nl, extrapolation):
         contract_pairs(dEdG_bs, dGdR_psc, nl.i_p[pairs], np.int64(first), dEdD_pc[pairs])
         G_ns[first:last], dEdG_ns[first:last], energies_n[first:last] = G_bs, dEdG_bs, E_b
         extrapolations += extra
+        del dGdR_psc  # before the next block's is made: one block's dG/dR at a time
     return G_ns, energies_n, dEdG_ns, extrapolations, dEdD_pc
 
 
