@@ -5,6 +5,7 @@ A config has four tables (every key optional except a data source)::
     [data]       path = "data.extxyz"  (or a [data.generate] table), units, split
     [potential]  symmetry functions and networks (``build_potential``'s options)
     [training]   ``TrainingConfig``'s fields, [training.kalman] ``KalmanSettings``'s
+                 (``store_dir``: descriptors on disk, streamed; relative to the file)
     [output]     directory
 
 :func:`load_config` reads the file and returns a :class:`RunConfig`; any
@@ -16,7 +17,8 @@ data or training.
 
 Design: plain dataclasses and a small schema, not a validation library.
 Each table is a frozen dataclass; its type hints give the TOML types, and a
-rule per key (:func:`positive`, :func:`one_of`, ...) gives the allowed range.
+rule per key (:func:`positive`, :func:`one_of`, ... in ``nnp_ref.config_rules``)
+gives the allowed range.
 The [training] keys come from ``TrainingConfig``'s own fields, so the schema
 cannot drift from the trainer; only their ranges are listed here. pydantic or
 attrs would add a dependency and their messages (several lines, their own
@@ -31,97 +33,30 @@ import math
 import sys
 import types
 import typing
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
+
+from nnp_ref.config_rules import (
+    activation_codes,
+    at_least,
+    between,
+    cutoff_type,
+    each,
+    fraction,
+    non_empty,
+    non_empty_text,
+    one_of,
+    positive,
+    rule,
+    unit,
+    unit_interval,
+)
 
 TABLES = ("data", "potential", "training", "output")
 
 
 class ConfigError(ValueError):
     """A config problem; the message names the file, the table and the key."""
-
-
-# ---------------------------------------------------------------------------
-# Rules: value -> None if fine, else what is wrong
-# ---------------------------------------------------------------------------
-
-
-def positive(value):
-    return None if value > 0 else "must be > 0"
-
-
-def at_least(low):
-    return lambda value: None if value >= low else f"must be >= {low}"
-
-
-def between(low, high):
-    """Bounded counts: a typo such as ``n_radial = 1e8`` is refused, not run for hours."""
-    return lambda value: None if low <= value <= high else f"must be in [{low}, {high}]"
-
-
-def fraction(value):
-    return None if 0 <= value < 1 else "must be in [0, 1)"
-
-
-def unit_interval(value):
-    return None if 0 < value <= 1 else "must be in (0, 1]"
-
-
-def one_of(*names):
-    return lambda value: None if value in names else f"must be one of {', '.join(names)}"
-
-
-def each(rule):
-    """A rule applied to every element of a list."""
-
-    def check(values):
-        for value in values:
-            problem = rule(value)
-            if problem:
-                return f"{value!r}: {problem}"
-        return None
-
-    return check
-
-
-def non_empty(rule=None):
-    def check(values):
-        if not values:
-            return "must not be empty"
-        return rule(values) if rule else None
-
-    return check
-
-
-def unit(kind: str):
-    def check(value):
-        from nnp_ref.io.formats import parse_unit
-
-        try:
-            parse_unit(value, kind)
-        except ValueError as err:
-            return str(err)
-        return None
-
-    return check
-
-
-def activation_codes(values):
-    from nnp_ref.model.activations import CODES
-
-    bad = [v for v in values if v not in CODES]
-    return f"unknown activation code(s) {bad}; n2p2 codes are {' '.join(CODES)}" if bad else None
-
-
-def cutoff_type(value):
-    from nnp_ref.descriptors.cutoff import CUTOFF_NAMES
-
-    return None if value in CUTOFF_NAMES else f"must be an n2p2 cutoff type {sorted(CUTOFF_NAMES)}"
-
-
-def rule(check, default=None):
-    """A dataclass field with a default and a rule (in ``metadata["rule"]``)."""
-    return field(default=default, metadata={"rule": check})
 
 
 # ---------------------------------------------------------------------------
@@ -202,6 +137,7 @@ TRAINING_RULES = {
     "lbfgs_memory": at_least(1),
     "stress_weight": at_least(0),
     "stress_unit": positive,
+    "store_dir": non_empty_text,
 }
 #: Ranges of the [training.kalman] keys (names and types from KalmanSettings).
 KALMAN_RULES = {
@@ -383,6 +319,9 @@ def config_from_dict(config: dict, file="<config>") -> RunConfig:
             raise ConfigError(f"unknown table(s) {', '.join(unknown)}; known: {', '.join(TABLES)}")
         potential = from_table(PotentialSection, config.get("potential", {}), "potential")
         training = training_config(config.get("training", {}))
+        if training.store_dir is not None:  # relative to the config file, as [data] path
+            store_dir = str(file.resolve().parent / training.store_dir)
+            training = dataclasses.replace(training, store_dir=store_dir)
         output = from_table(OutputSection, config.get("output", {}), "output")
         if "data" not in config:
             raise ConfigError('no [data] table: give path = "..." or a [data.generate] table')

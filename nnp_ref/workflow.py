@@ -73,15 +73,27 @@ def split_data(structures, validation: float = 0.1, test: float = 0.1, seed: int
 # ---------------------------------------------------------------------------
 
 
-def build(train_structures, progress: bool = True, **options):
+def build(train_structures, progress: bool = True, store_dir=None, **options):
     """A fresh potential for the training set; returns (potential, descriptors).
 
     ``options``: ``build_potential``'s keywords (``rc``, ``hidden``,
     ``n_radial``, ...; see :class:`nnp_ref.config.PotentialSection`).
+    ``store_dir``: descriptors into the on-disk store there, scaling
+    statistics streamed from it (``descriptors`` is then the store). Under
+    ``mpiexec`` rank 0 builds (and writes the store) and sends the potential
+    to the other ranks, whose ``descriptors`` are None.
     """
+    from nnp_ref.training.parallel import on_rank_0, under_mpiexec
     from nnp_ref.training.trainer import build_potential
 
-    return build_potential(train_structures, progress=progress, **options)
+    if not under_mpiexec():
+        return build_potential(train_structures, progress=progress, store_dir=store_dir, **options)
+    potential = on_rank_0(
+        lambda: build_potential(
+            train_structures, progress=progress, store_dir=store_dir, **options
+        )[0]  # fmt: skip
+    )
+    return potential, None
 
 
 def train(potential, split, config, descriptors=None, checkpoint_dir=None, resume=False):
@@ -100,7 +112,8 @@ def train(potential, split, config, descriptors=None, checkpoint_dir=None, resum
     from nnp_ref.training.parallel import train_distributed, under_mpiexec
 
     if under_mpiexec():  # data-parallel, descriptors in a store: the same bits for any -n
-        return train_distributed(potential, split.train, split.validation, config, resume=resume)
+        return train_distributed(potential, split.train, split.validation, config,
+                                 store_dir=config.store_dir, resume=resume)  # fmt: skip
     trainer = Trainer(
         potential, split.train, split.validation, config, train_descriptors=descriptors
     )
@@ -279,22 +292,33 @@ def run_training(config, out=None, resume=False, overwrite=False, progress=True,
 
     Writes ``model.json``, ``learning_curve.png``, ``training/`` and, with a
     test split, ``test_set.extxyz``, ``parity.png``; returns the summary
-    also written to ``metrics.json``. ``say``: where messages go.
+    also written to ``metrics.json``. ``say``: where messages go. With
+    ``[training] store_dir`` the descriptors live on disk there and stream
+    (build and training); under ``mpiexec`` always, by default in
+    ``<out>/training/descriptors``.
     """
     import dataclasses
 
-    from nnp_ref.training.parallel import mpi_rank
+    from nnp_ref.training.parallel import mpi_rank, mpi_world_size, on_rank_0, shard, under_mpiexec
 
-    root = mpi_rank() == 0  # under mpiexec only rank 0 writes and talks
-    if root:
-        out = prepare_output_dir(out or config.output_dir, resume=resume, overwrite=overwrite)
+    out = Path(out or config.output_dir)
+    root = mpi_rank() == 0  # under mpiexec only rank 0 writes and talks (errors: SharedError)
+    if under_mpiexec():
+        on_rank_0(lambda: prepare_output_dir(out, resume=resume, overwrite=overwrite))
     else:
-        out, progress, say = Path(out or config.output_dir), False, lambda *text: None
+        prepare_output_dir(out, resume=resume, overwrite=overwrite)
+    if not root:
+        progress, say = False, lambda *text: None
     training = dataclasses.replace(config.training, progress=progress and config.training.progress)
+    if training.store_dir is None and under_mpiexec():  # ranks share descriptors through a store
+        training = dataclasses.replace(training, store_dir=str(out / "training" / "descriptors"))
     structures = load_data(config.data, config.base, progress)
     split = split_data(structures, config.data.validation, config.data.test, config.data.split_seed)
     say(f"data: {len(structures)} structures -> {split}")
-    potential, descriptors = build(split.train, progress=progress, **config.potential.options())
+    if under_mpiexec():  # more ranks than structures: said before any descriptor is computed
+        on_rank_0(lambda: shard(len(split.train), 0, mpi_world_size()))
+    potential, descriptors = build(split.train, progress=progress, store_dir=training.store_dir,
+                                   **config.potential.options())  # fmt: skip
     result = train(potential, split, training, descriptors, out / "training", resume=resume)
     if not root:
         return {"model": str(out / "model.json"), "best_epoch": result.best_epoch,

@@ -23,6 +23,7 @@ TINY = dict(
     n_initial=4, repeat=(1, 1, 1), temperatures=(600.0,), starts=("bulk", "vacancy"), steps=16,
     sample_every=4, n_members=2, hidden=(4,), epochs=3, warm_epochs=4, rc=4.0, n_radial=3,
     n_angular=1, n_select=2, max_labels=9, max_iterations=3, target_force_std=0.001,
+    trust_lo=0.001, trust_hi=100.0,
 )  # fmt: skip
 
 
@@ -258,7 +259,7 @@ def test_cli_command_runs_a_config(tmp_path, capsys):
 
 def test_frames_round_trip_exactly(tmp_path):
     from nnp_ref.active_learning.frames import load_frames, save_frames
-    from nnp_ref.active_learning.loop import md_starts
+    from nnp_ref.active_learning.starts import md_starts
 
     starts = md_starts(ActiveLearningConfig(**{**TINY, "starts": ("bulk", "surface")}))
     starts[0].positions += 1e-9 * np.arange(12).reshape(4, 3)  # below extxyz's precision
@@ -269,3 +270,111 @@ def test_frames_round_trip_exactly(tmp_path):
         np.testing.assert_array_equal(a.cell.array, b.cell.array)
         assert a.get_chemical_symbols() == b.get_chemical_symbols()
         assert b.info["start"] == a.info["start"]
+
+
+# ---------------------------------------------------------------------------
+# Trust window (DP-GEN's model deviation) and start structures
+# ---------------------------------------------------------------------------
+
+
+def _frame(sigma, x=0.0, step=10):
+    from ase import Atoms
+
+    atoms = Atoms("Cu", positions=[[0.0, 0.0, 0.0]])
+    atoms.info.update(max_force_std=sigma, max_extrapolation=x, md_step=step)
+    return atoms
+
+
+def test_trust_window_counts_and_eligible_frames():
+    from nnp_ref.active_learning.steps import eligible_frames, trust_window_counts
+
+    cfg = ActiveLearningConfig(trust_lo=0.05, trust_hi=0.3)
+    # below lo, lo itself, inside, hi itself, above hi, below lo but extrapolating,
+    # above hi and extrapolating
+    frames = [_frame(s, x) for s, x in ((0.01, 0), (0.05, 0), (0.2, 0), (0.3, 0), (0.31, 0),
+                                        (0.01, 0.5), (0.9, 2.0))]  # fmt: skip
+    assert trust_window_counts(frames, cfg) == {"n_accurate": 2, "n_candidates": 3,
+                                                "n_beyond_trust": 2}  # fmt: skip
+    assert eligible_frames(frames, cfg).tolist() == [1, 2, 3, 5]
+    with pytest.raises(ValueError, match=r"trust_hi = 0.05: must be above trust_lo = 0.05"):
+        ActiveLearningConfig(trust_lo=0.05, trust_hi=0.05)
+
+
+class _FakeCalc:
+    results: dict = {}
+
+
+def test_trust_guard_ends_the_trajectory_and_keeps_the_edge_frame():
+    from ase import Atoms
+
+    from nnp_ref.active_learning.steps import BeyondTrust, TrustGuard
+
+    atoms = Atoms("Cu2", positions=[[0, 0, 0], [2.5, 0, 0]])
+    atoms.calc = _FakeCalc()
+    guard = TrustGuard(atoms, every=4, trust_hi=0.3)
+    spreads = [0.01, 0.1, 0.15, 0.2, 0.25, 0.28, 0.29, 0.5, 0.6]  # crosses at step 7
+    with pytest.raises(BeyondTrust):
+        for step, s in enumerate(spreads):
+            atoms.calc.results = {"energy_std": 0.0, "forces_std": np.array([s, 0.0]),
+                                  "extrapolation": np.zeros(2)}  # fmt: skip
+            guard(step, None)
+    assert guard.crossed_at == 7 and len(guard.log.rows) == 8
+    frames = guard.log.frames
+    # sampled steps 0 and 4, the edge (step 6, last trusted) and the crossing step 7
+    assert [f.info["md_step"] for f in frames] == [0, 4, 6, 7]
+    assert [f.info["max_force_std"] for f in frames] == [0.01, 0.25, 0.29, 0.5]
+    assert [f.info.get("beyond_trust", False) for f in frames] == [False, False, False, True]
+
+
+def test_loop_never_labels_beyond_the_trust_window(tmp_path):
+    starts = ("bulk", "strained", "divacancy", "surface111")
+    cfg = ActiveLearningConfig(workdir=str(tmp_path / "run"), **{**TINY, "trust_lo": 0.05,
+                               "trust_hi": 0.3, "starts": starts, "max_iterations": 1})  # fmt: skip
+    result = run_active_learning(cfg, progress=False)
+    rows = read_database(tmp_path / "run" / "labels.db")
+    active = [r for r in rows if r.info.get("source") == "active"]
+    assert active and all(r.info["max_force_std"] <= 0.3 for r in active)
+    assert all(r.info["max_force_std"] >= 0.05 or r.info["max_extrapolation"] > 0 for r in active)
+    first = result.reports[0]
+    # this untrained committee loses the (111) slab at once: stopped and counted, not labelled
+    assert first["n_beyond_trust"] >= 1 and first["md_stopped_beyond_trust"]
+    assert any(s.startswith("surface111 at 600 K") for s in first["md_stopped_beyond_trust"])
+    assert (first["n_accurate"] + first["n_candidates"] + first["n_beyond_trust"]
+            == first["md_frames"])  # fmt: skip
+    assert "n_beyond_trust" in (tmp_path / "run" / "report.csv").read_text().splitlines()[0]
+
+
+def test_start_structures_of_every_kind():
+    from nnp_ref.active_learning.starts import md_starts
+
+    kinds = ("bulk", "strained", "vacancy", "divacancy", "surface", "surface100",
+             "surface110", "surface111")  # fmt: skip
+    cfg = ActiveLearningConfig(starts=kinds, repeat=(2, 2, 2))
+    starts = md_starts(cfg, 0)
+    assert [a.info["start"] for a in starts] == list(kinds)
+    assert [len(a) for a in starts] == [32, 32, 31, 30, 12, 32, 32, 32]
+    eps = np.linalg.solve(starts[0].cell.array, starts[1].cell.array) - np.eye(3)
+    assert 0 < np.abs(eps).max() <= cfg.max_strain and np.allclose(eps, eps.T)
+    # a divacancy: the two removed sites were nearest neighbours (a / sqrt 2 apart)
+    assert starts[3].get_all_distances(mic=True)[np.triu_indices(30, 1)].min() > 2.5
+    # a new strain in every iteration, the same for the same iteration
+    again, later = md_starts(cfg, 0)[1], md_starts(cfg, 1)[1]
+    np.testing.assert_array_equal(again.cell.array, starts[1].cell.array)
+    assert not np.allclose(later.cell.array, starts[1].cell.array)
+    with pytest.raises(ValueError, match=r"\[md\] starts: unknown \['slab'\]"):
+        ActiveLearningConfig(starts=("bulk", "slab"))
+
+
+def test_a_committee_lost_at_once_stops_without_claiming_convergence(tmp_path):
+    # every trajectory leaves a (far too narrow) trust window at its first steps
+    cfg = ActiveLearningConfig(workdir=str(tmp_path / "run"), **{**TINY, "trust_lo": 1e-5,
+                               "trust_hi": 2e-5})  # fmt: skip
+    result = run_active_learning(cfg, progress=False)
+    assert result.stopped.startswith("no candidate in the trust window")
+    assert "raise trust_hi" in result.stopped
+    report = result.reports[0]
+    assert report["md_max_force_std"] > cfg.target_force_std  # not "converged"
+    # one frame beyond trust_hi per trajectory (2 starts x 1 temperature), none labelled
+    assert report["n_candidates"] == 0 and report["n_beyond_trust"] == 2
+    assert len(report["md_stopped_beyond_trust"]) == 2
+    assert len(read_database(tmp_path / "run" / "labels.db")) == 4  # the initial set only

@@ -171,6 +171,14 @@ GOOD = {"path": "reference_data.extxyz"}
             "[potential] scaling_mode = 'minmax': must be one of",
         ),
         ({"data": GOOD, "output": {"directory": 5}}, "[output] directory = 5: expected a string"),
+        (
+            {"data": GOOD, "training": {"store_dir": "  "}},
+            "[training] store_dir = '  ': must not be empty",
+        ),
+        (
+            {"data": GOOD, "training": {"store_dir": 3}},
+            "[training] store_dir = 3: expected a string",
+        ),
     ],
 )
 def test_bad_config_is_one_line_naming_file_and_key(folder, config, message):
@@ -192,3 +200,15 @@ def test_toml_syntax_error_names_the_file(tmp_path):
 def test_missing_config_file(tmp_path):
     with pytest.raises(FileNotFoundError, match="does not exist"):
         load_config(tmp_path / "none.toml")
+
+
+def test_store_dir_is_relative_to_the_config_file(folder):
+    """``[training] store_dir``: streamed training; a relative folder starts at the file."""
+    config = config_from_dict({"data": GOOD, "training": {"store_dir": "cache/descriptors"}},
+                              folder / "train.toml")  # fmt: skip
+    assert config.training.store_dir == str(folder.resolve() / "cache" / "descriptors")
+    absolute = str(folder / "elsewhere")
+    config = config_from_dict({"data": GOOD, "training": {"store_dir": absolute}},
+                              folder / "train.toml")  # fmt: skip
+    assert config.training.store_dir == absolute
+    assert config_from_dict({"data": GOOD}, folder / "train.toml").training.store_dir is None

@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 from nnp_ref.data.datasets import generate_reference_data
+from nnp_ref.training import loop
 from nnp_ref.training.build import build_potential
 from nnp_ref.training.config import TrainingConfig
 from nnp_ref.training.loss import loss_and_gradient
@@ -26,6 +27,7 @@ from nnp_ref.training.parallel import (
     shard,
     structure_weights,
 )
+from nnp_ref.training.parameters import get_parameters
 from nnp_ref.training.problem import errors, make_problem
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -103,9 +105,13 @@ def run_mpi(n_ranks: int, out: Path, optimizer: str) -> subprocess.CompletedProc
     return subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
 
 
-@pytest.mark.parametrize(("optimizer", "ranks"), [("adam", (1, 2, 4)), ("lbfgs", (1, 3))])
+@pytest.mark.parametrize(
+    ("optimizer", "ranks"), [("adam", (1, 2, 4)), ("lbfgs", (1, 3)), ("kalman", (1, 2))]
+)
 def test_weights_are_bit_identical_for_1_2_4_ranks(tmp_path, optimizer, ranks):
-    """Adam on 1, 2, 4 ranks; L-BFGS on 1 and 3 (shard boundaries inside blocks of 3)."""
+    """Adam on 1, 2, 4 ranks; L-BFGS on 1 and 3 (shard boundaries inside blocks of 3);
+    the Kalman filter on 1 and 2, and equal to the serial in-memory run (same draws, the
+    same one-structure numbers, whichever rank computes them)."""
     pytest.importorskip("mpi4py")
     if MPIEXEC is None:
         pytest.skip("no mpiexec next to python or on PATH (pip install mpich)")
@@ -118,6 +124,10 @@ def test_weights_are_bit_identical_for_1_2_4_ranks(tmp_path, optimizer, ranks):
     assert np.all(np.isfinite(weights[1]))
     for n in ranks[1:]:
         assert np.array_equal(weights[n], weights[1]), f"{n} ranks differ from 1 rank"
+    if optimizer == "kalman":
+        train, validation, potential = tiny_case()
+        serial = loop.fit(make_problem(potential, train, validation, tiny_config("kalman")))
+        assert np.array_equal(get_parameters(serial.final_potential), weights[1])
 
 
 def test_more_ranks_than_structures_is_a_clear_error(tmp_path):
@@ -150,24 +160,63 @@ batch_size = 3
 """
 
 
-def test_mpiexec_nnp_ref_train_just_works(tmp_path):
-    """``mpiexec -n P nnp-ref train config.toml``: rank 0 writes the model, same for P = 1, 2."""
+def mpiexec_train(folder, n_ranks, *args):
+    env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
+           "NUMBA_NUM_THREADS": "1"}  # fmt: skip
+    command = [MPIEXEC, "-launcher", "fork", "-n", str(n_ranks), sys.executable, "-m",
+               "nnp_ref.cli", "train", *args, "-q"]  # fmt: skip
+    return subprocess.run(command, cwd=folder, env=env, capture_output=True, text=True,
+                          timeout=600)  # fmt: skip
+
+
+def test_mpiexec_nnp_ref_train_just_works_and_resumes(tmp_path):
+    """``mpiexec -n P nnp-ref train config.toml``: rank 0 writes the model, the same for P = 1,
+    2; a 2-rank run of 1 epoch resumed on 2 ranks for the 2nd gives the same model again."""
     pytest.importorskip("mpi4py")
     if MPIEXEC is None:
         pytest.skip("no mpiexec next to python or on PATH (pip install mpich)")
     (tmp_path / "config.toml").write_text(CLI_CONFIG)
-    env = {**os.environ, "OMP_NUM_THREADS": "1", "OPENBLAS_NUM_THREADS": "1",
-           "NUMBA_NUM_THREADS": "1"}  # fmt: skip
+    (tmp_path / "one_epoch.toml").write_text(CLI_CONFIG.replace("epochs = 2", "epochs = 1"))
     networks = []
     for n in (1, 2):
-        command = [MPIEXEC, "-launcher", "fork", "-n", str(n), sys.executable, "-m",
-                   "nnp_ref.cli", "train", "config.toml", "--out", f"out{n}", "-q"]  # fmt: skip
-        done = subprocess.run(command, cwd=tmp_path, env=env, capture_output=True, text=True,
-                              timeout=600)  # fmt: skip
+        done = mpiexec_train(tmp_path, n, "config.toml", "--out", f"out{n}")
         assert done.returncode == 0, done.stderr[-3000:]
         assert (tmp_path / f"out{n}" / "training" / "descriptors").is_dir()
         networks.append(json.loads((tmp_path / f"out{n}" / "model.json").read_text())["networks"])
     assert networks[0] == networks[1]
+    done = mpiexec_train(tmp_path, 2, "one_epoch.toml", "--out", "resumed")
+    assert done.returncode == 0, done.stderr[-3000:]
+    done = mpiexec_train(tmp_path, 2, "config.toml", "--out", "resumed", "--resume")
+    assert done.returncode == 0, done.stderr[-3000:]
+    history = (tmp_path / "resumed" / "training" / "history.csv").read_text().splitlines()
+    assert len(history) == 1 + 3  # header, epochs 0, 1, 2
+    resumed = json.loads((tmp_path / "resumed" / "model.json").read_text())["networks"]
+    assert resumed == networks[0]
+
+
+def test_mpiexec_errors_are_reported_once(tmp_path):
+    """Too many ranks, or a folder that already holds a run: one line from rank 0, exit 2."""
+    pytest.importorskip("mpi4py")
+    if MPIEXEC is None:
+        pytest.skip("no mpiexec next to python or on PATH (pip install mpich)")
+    small = CLI_CONFIG.replace("n_structures = 12", "n_structures = 2")
+    (tmp_path / "config.toml").write_text(small.replace("validation = 0.2", "validation = 0.0"))
+    done = mpiexec_train(tmp_path, 3, "config.toml", "--out", "out")
+    assert done.returncode != 0
+    assert done.stderr.count("3 MPI ranks but only 2 training structures") == 1, done.stderr
+    (tmp_path / "held" / "model.json").parent.mkdir()
+    (tmp_path / "held" / "model.json").write_text("{}")
+    done = mpiexec_train(tmp_path, 2, "config.toml", "--out", "held")
+    assert done.returncode != 0
+    assert done.stderr.count("already holds a training run") == 1, done.stderr
+
+
+def tiny_config(optimizer: str) -> TrainingConfig:
+    """Two epochs; the Kalman filter with energy trials and force updates mixing structures."""
+    kalman = dict(force_fraction=0.1, forces_per_update=6, force_selection="components",
+                  threshold_trials=3, energy_fraction=1.0)  # fmt: skip
+    return TrainingConfig(optimizer=optimizer, epochs=2, batch_size=3, progress=False, seed=4,
+                          l2=1e-4 if optimizer != "kalman" else 0.0, kalman=kalman)  # fmt: skip
 
 
 def main(out: str, optimizer: str) -> None:
@@ -175,14 +224,12 @@ def main(out: str, optimizer: str) -> None:
     from mpi4py import MPI
 
     from nnp_ref.training import parallel
-    from nnp_ref.training.parameters import get_parameters
 
     parallel.BLOCK = 3  # blocks of 3 of the 8 structures: some whole on a rank, some shared
     train, validation, potential = tiny_case()
     if optimizer == "too-many":
         train, optimizer = train[:1], "adam"
-    cfg = TrainingConfig(optimizer=optimizer, epochs=2, batch_size=3, progress=False, seed=4,
-                         l2=1e-4)  # fmt: skip
+    cfg = tiny_config(optimizer)
     store = Path(out).parent / "store"
     try:
         result = parallel.train_distributed(potential, train, validation, cfg, store_dir=store)

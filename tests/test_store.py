@@ -20,8 +20,8 @@ from nnp_ref.training.store import (
     open_store,
     store_key,
     store_problem,
-    streamed_problem,
 )
+from nnp_ref.training.streaming import streamed_problem
 
 SF = dict(rc=4.2, n_radial=4, n_angular=1, zetas=(1.0, 4.0), r_lower=2.0)
 
@@ -49,7 +49,8 @@ def test_store_holds_the_in_memory_arrays_bit_for_bit(data, tmp_path):
         assert got.E_ref == ref.E_ref and got.volume == ref.volume
         assert got.S_ref_cc is None and ref.S_ref_cc is None  # generated without stress
     # dropping the mapped pages after every structure loses nothing
-    eager = StoredStructures(store.folder, release_bytes=1)
+    eager = StoredStructures(store.folder, release_bytes=1, resident_bytes=0)
+    assert not eager.stays_resident and store.stays_resident  # a small store stays mapped
     for s in (0, 5, 0, 8):
         np.testing.assert_array_equal(eager[s].dGdR_psc, store[s].dGdR_psc)
         assert eager.handed_out > 0

@@ -160,3 +160,36 @@ def test_load_data_generates(tmp_path):
     structures = workflow.load_data(config.data, config.base, progress=False)
     assert len(structures) == 3
     assert set(structures[0].get_chemical_symbols()) == {"Ar"}
+
+
+@pytest.mark.filterwarnings("ignore::nnp_ref.model.potential.ExtrapolationWarning")
+def test_store_dir_trains_from_the_store_as_in_memory(data_file, tmp_path):
+    """``[training] store_dir``: descriptors on disk (scaling streamed from them), the same
+    model as in memory (Adam: bit for bit)."""
+    from nnp_ref.io.model_json import load_model
+    from nnp_ref.training.parameters import get_parameters
+
+    models = []
+    for store in (None, "descriptors"):
+        table = {
+            "data": {"path": str(data_file), "validation": 0.25, "test": 0.0},
+            "potential": {"rc": 4.0, "hidden": [3], "n_radial": 3, "n_angular": 1},
+            "training": {"optimizer": "adam", "epochs": 2, "batch_size": 2},
+        }
+        if store:
+            table["training"]["store_dir"] = store
+        config = config_from_dict(table, tmp_path / "train.toml")
+        out = tmp_path / f"run-{store}"
+        workflow.run_training(config, out, progress=False, say=lambda *text: None)
+        models.append(load_model(out / "model.json"))
+    manifests = sorted(
+        p.parent.name[:9] for p in (tmp_path / "descriptors").glob("*/manifest.json")
+    )
+    assert manifests == ["training-", "validatio"]
+    memory, streamed = models
+    for e in memory.elements:
+        for name in ("G_min", "G_max", "G_mean", "G_sigma"):
+            np.testing.assert_array_equal(
+                getattr(streamed.scalings[e], name), getattr(memory.scalings[e], name)
+            )
+    np.testing.assert_array_equal(get_parameters(streamed), get_parameters(memory))

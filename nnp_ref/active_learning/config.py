@@ -10,16 +10,31 @@ A TOML file has up to six tables; every key is optional (defaults below)::
                  test_set = ""             # file with labelled structures for test errors
     [md]         temperatures = [300.0, 900.0, 1500.0]
                  starts = ["bulk", "vacancy", "surface"]   # or start_structures = "file"
-                 steps = 200, dt_fs = 2.0, sample_every = 10
+                 steps = 200, dt_fs = 2.0, sample_every = 10, max_strain = 0.04
     [committee]  n_members = 4, hidden = [16, 16], optimizer = "adam", epochs = 30,
                  warm_epochs = 15 (epochs of the warm-started retraining),
+                 warm_start = true (false: every committee trained from scratch),
                  learning_rate = 3e-3, batch_size = 8, bootstrap = false, workers = 1,
                  rc = 5.0, n_radial = 6, n_angular = 2, r_lower = 2.0
-    [selection]  n_select = 8, pool_factor = 3, extrapolation_weight = 0.1
+    [selection]  n_select = 8, pool_factor = 3, extrapolation_weight = 0.1,
+                 trust_lo = 0.05, trust_hi = 0.5
     [stop]       target_force_std = 0.05, max_labels = 100, max_iterations = 8
 
 Units: eV, Å, K, fs. ``target_force_std``: eV/Å (the largest per-atom
-committee force spread on new MD must fall below it).
+committee force spread on new MD must fall below it). ``starts``: kinds of
+:mod:`nnp_ref.active_learning.starts` (bulk, strained, vacancy, divacancy,
+surface, surface100, surface110, surface111); ``max_strain``: of the
+strained starts and the generated initial cells.
+
+**Trust window** (DP-GEN's model deviation; Y. Zhang et al., Comput. Phys.
+Commun. 253, 107206 (2020)): a frame whose largest per-atom force spread
+sigma_F is below ``trust_lo`` (eV/Å) is already described well; one in
+[``trust_lo``, ``trust_hi``] is a candidate for labelling; one above
+``trust_hi`` is treated as unphysical (the committee has lost the
+trajectory, the structure is likely nonsense) and is never labelled. An MD
+trajectory stops at its first step above ``trust_hi``; the step just before
+it (still inside the window, the edge of what the committee knows) becomes
+a candidate. The report counts the frames of each kind.
 ``extrapolation_weight``: eV/Å added to a frame's score per unit of training
 range its most extrapolating symmetry function lies outside.
 
@@ -36,10 +51,12 @@ from pathlib import Path
 TABLES = {
     "reference": ("labeller", "initial_structures", "n_initial", "test_set", "element",
                   "lattice_constant", "repeat"),
-    "md": ("temperatures", "starts", "start_structures", "steps", "dt_fs", "sample_every"),
-    "committee": ("n_members", "hidden", "optimizer", "epochs", "warm_epochs", "learning_rate",
-                  "batch_size", "bootstrap", "workers", "rc", "n_radial", "n_angular", "r_lower"),
-    "selection": ("n_select", "pool_factor", "extrapolation_weight"),
+    "md": ("temperatures", "starts", "start_structures", "steps", "dt_fs", "sample_every",
+           "max_strain"),
+    "committee": ("n_members", "hidden", "optimizer", "epochs", "warm_epochs", "warm_start",
+                  "learning_rate", "batch_size", "bootstrap", "workers", "rc", "n_radial",
+                  "n_angular", "r_lower"),
+    "selection": ("n_select", "pool_factor", "extrapolation_weight", "trust_lo", "trust_hi"),
     "stop": ("target_force_std", "max_labels", "max_iterations"),
 }  # fmt: skip
 
@@ -65,12 +82,14 @@ class ActiveLearningConfig:
     steps: int = 200
     dt_fs: float = 2.0
     sample_every: int = 10
+    max_strain: float = 0.04
     # committee
     n_members: int = 4
     hidden: tuple = (16, 16)
     optimizer: str = "adam"
     epochs: int = 30
     warm_epochs: int = 15
+    warm_start: bool = True
     learning_rate: float = 3e-3
     batch_size: int = 8
     bootstrap: bool = False
@@ -83,6 +102,8 @@ class ActiveLearningConfig:
     n_select: int = 8
     pool_factor: int = 3
     extrapolation_weight: float = 0.1
+    trust_lo: float = 0.05
+    trust_hi: float = 0.5
     # stop
     target_force_std: float = 0.05
     max_labels: int = 100
@@ -103,8 +124,9 @@ class ActiveLearningConfig:
 POSITIVE = ("n_initial", "lattice_constant", "steps", "dt_fs", "sample_every", "epochs",
             "learning_rate", "batch_size", "workers", "rc", "n_radial", "r_lower", "n_select",
             "pool_factor", "target_force_std", "max_labels", "max_iterations")  # fmt: skip
-NON_NEGATIVE = ("warm_epochs", "n_angular", "extrapolation_weight")
-START_KINDS = ("bulk", "vacancy", "surface")
+NON_NEGATIVE = ("warm_epochs", "n_angular", "extrapolation_weight", "max_strain", "trust_lo")
+START_KINDS = ("bulk", "strained", "vacancy", "divacancy", "surface", "surface100", "surface110",
+               "surface111")  # fmt: skip
 
 
 def _where(cfg, key) -> str:
@@ -124,6 +146,10 @@ def check(cfg: ActiveLearningConfig) -> None:
     for key in NON_NEGATIVE:
         if getattr(cfg, key) < 0:
             raise ValueError(f"{_where(cfg, key)} = {getattr(cfg, key)}: must be >= 0")
+    if not cfg.trust_hi > cfg.trust_lo:
+        raise ValueError(
+            f"{_where(cfg, 'trust_hi')} = {cfg.trust_hi}: must be above trust_lo = {cfg.trust_lo}"
+        )
     if cfg.n_members < 2:
         raise ValueError(
             f"{_where(cfg, 'n_members')} = {cfg.n_members}: a committee needs at least 2 members"

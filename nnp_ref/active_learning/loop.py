@@ -5,22 +5,26 @@ The network only interpolates between the structures it was trained on, so
 (H. S. Seung, M. Opper and H. Sompolinsky, COLT 1992; for NNPs: N. Artrith
 and J. Behler, Phys. Rev. B 85, 045439 (2012); C. Schran et al., J. Chem.
 Phys. 153, 104105 (2020)) computes only where the committee disagrees.
-Iteration k:
-
-The steps (explore, select, label, ...) are :mod:`nnp_ref.active_learning.steps`;
-this module holds the inputs and the loop that resumes from ``workdir``.
+The steps (explore, select, label, ...) are :mod:`nnp_ref.active_learning.steps`,
+the initial set and MD start structures :mod:`nnp_ref.active_learning.starts`;
+this module holds the loop that resumes from ``workdir``. Iteration k:
 
 1. **train** committee k on every label of iterations <= k (k = 0: a small
-   initial set; k > 0: warm start from committee k-1);
+   initial set; k > 0: warm start from committee k-1, unless
+   ``warm_start = false``);
 2. **explore**: Langevin MD with the committee at each start structure and
    temperature; every ``sample_every`` steps a candidate frame with its
    spread sigma_F = max_i sigma_F,i (eV/Å) and extrapolation
-   x = max_is x_is (:mod:`nnp_ref.model.committee`);
+   x = max_is x_is (:mod:`nnp_ref.model.committee`); a trajectory ends at
+   its first step with sigma_F > ``trust_hi`` (that frame is unphysical and
+   never labelled, the step before it is a candidate; the trust window of
+   :mod:`nnp_ref.active_learning.config`);
 3. **stop** if max sigma_F over the candidates < ``target_force_std``
    (converged), or if the budget of reference calculations is spent, or
    after ``max_iterations``;
 4. **select**: score = sigma_F + ``extrapolation_weight`` * min(x, 10);
-   candidates with sigma_F above the target or x > 0 form the pool, the
+   frames inside the trust window [``trust_lo``, ``trust_hi``], or
+   extrapolating (x > 0) and not above ``trust_hi``, form the pool, the
    best ``pool_factor * n_select`` by score are diversified by farthest-point
    sampling (:mod:`nnp_ref.selection.fps`) on their per-structure features
    (mean scaled symmetry functions per element), starting from the best;
@@ -48,6 +52,7 @@ from pathlib import Path
 from nnp_ref.active_learning.config import ActiveLearningConfig
 from nnp_ref.active_learning.frames import load_frames, save_frames
 from nnp_ref.active_learning.report import write_summary
+from nnp_ref.active_learning.starts import initial_structures, md_starts
 from nnp_ref.active_learning.steps import (  # noqa: F401  (frame_scores, ...: re-exported)
     EXTRAPOLATION_CAP,
     explore,
@@ -63,7 +68,7 @@ from nnp_ref.active_learning.steps import (  # noqa: F401  (frame_scores, ...: r
 from nnp_ref.io.model_json import atomic_write_text
 
 # ---------------------------------------------------------------------------
-# Inputs: labeller, initial structures, MD starts
+# Input: the labeller
 # ---------------------------------------------------------------------------
 
 
@@ -82,53 +87,6 @@ def make_labeller_from(spec: str):
     from nnp_ref.data.labellers import make_labeller
 
     return make_labeller(spec)
-
-
-def unlabelled(atoms):
-    """A copy without calculator results (geometry and ``info`` only)."""
-    out = atoms.copy()
-    out.calc = None
-    return out
-
-
-def initial_structures(cfg: ActiveLearningConfig) -> list:
-    """Geometries of the initial set: ``cfg.initial_structures`` or generated fcc cells
-    (rattled and strained bulk, vacancies, surfaces; labels are made by the labeller)."""
-    from nnp_ref.data.datasets import generate_reference_data, read_dataset
-
-    if cfg.initial_structures:
-        return [unlabelled(a) for a in read_dataset(cfg.initial_structures)]
-    generated = generate_reference_data(
-        symbols=(cfg.element,), crystal="fcc", a=cfg.lattice_constant, calculator="emt",
-        n_structures=cfg.n_initial, seed=cfg.seed, repeats=(cfg.repeat,), progress=False,
-        mix={"rattled": 0.6, "vacancy": 0.2, "surface": 0.2}, rattle=(0.01, 0.05),
-    )  # fmt: skip
-    return [unlabelled(a) for a in generated]
-
-
-def md_starts(cfg: ActiveLearningConfig) -> list:
-    """Start structures of the exploration MD (``info["start"]`` names them)."""
-    from ase.build import bulk, fcc100
-
-    if cfg.start_structures:
-        from nnp_ref.data.datasets import read_dataset
-
-        starts = [unlabelled(a) for a in read_dataset(cfg.start_structures)]
-        for i, a in enumerate(starts):
-            a.info["start"] = f"structure {i}"
-        return starts
-    out = []
-    for kind in cfg.starts:
-        if kind == "surface":
-            atoms = fcc100(cfg.element, size=(cfg.repeat[0], cfg.repeat[1], 3),
-                           a=cfg.lattice_constant, vacuum=6.0, periodic=True)  # fmt: skip
-        else:
-            atoms = bulk(cfg.element, "fcc", a=cfg.lattice_constant, cubic=True).repeat(cfg.repeat)
-            if kind == "vacancy":
-                del atoms[0]
-        atoms.info["start"] = kind
-        out.append(atoms)
-    return out
 
 
 # ---------------------------------------------------------------------------
@@ -173,6 +131,7 @@ def train_step(cfg, train, iteration, previous, directory, progress):
     from nnp_ref.training.committee import train_committee
     from nnp_ref.training.trainer import TrainingConfig
 
+    previous = previous if cfg.warm_start else None
     epochs = cfg.epochs if previous is None else cfg.warm_epochs
     config = TrainingConfig(optimizer=cfg.optimizer, epochs=epochs, learning_rate=cfg.learning_rate,
                             batch_size=cfg.batch_size, progress=False)  # fmt: skip
@@ -227,7 +186,6 @@ def run_active_learning(
         test_set = read_dataset(cfg.test_set)
     db = wd / "labels.db"
     _label_initial(cfg, wd, labeller, db, progress)
-    starts = md_starts(cfg)
     reports, committee, stopped = [], None, ""
     for k in range(cfg.max_iterations + 1):
         it = wd / f"iter_{k:03d}"
@@ -246,7 +204,7 @@ def run_active_learning(
         committee = train_step(cfg, train, k, committee, it / "committee", progress).committee
         report = {"iteration": k, "n_train": len(train), "n_calculations": n_calculations(db, k),
                   "committee_time_s": time.perf_counter() - t0}  # fmt: skip
-        frames, summary = _candidates(it, committee, starts, cfg, k)
+        frames, summary = _candidates(it, committee, md_starts(cfg, k), cfg, k)
         report.update(summary)
         if test_set:
             report.update(test_errors(committee, test_set))
@@ -301,8 +259,12 @@ def _select_and_label(it, frames, committee, cfg, budget_left, labeller, db, k, 
     else:
         chosen = select(frames, committee, cfg, min(cfg.n_select, budget_left))
         _write_json(it / "selected.json", chosen)
+    if not chosen and report.get("n_beyond_trust"):
+        return (f"no candidate in the trust window: the committee's spread left it (> trust_hi = "
+                f"{cfg.trust_hi:g} eV/Å) before any sampled frame in the window; raise trust_hi, "
+                "or start from initial structures closer to the MD starts")  # fmt: skip
     if not chosen:
-        return "no candidate above the target or extrapolating: nothing to label"
+        return "no candidate above trust_lo or extrapolating: nothing to label"
     picked = [frames[i] for i in chosen]
     for atoms in picked:
         atoms.info["source"] = "active"

@@ -9,7 +9,8 @@ from pathlib import Path
 from nnp_ref.io.model_json import atomic_write_text
 
 REPORT_COLUMNS = ("iteration", "n_train", "n_calculations", "md_frames", "md_max_force_std",
-                  "md_mean_force_std", "md_max_extrapolation", "n_selected", "n_labelled",
+                  "md_mean_force_std", "md_max_extrapolation", "n_accurate", "n_candidates",
+                  "n_beyond_trust", "n_selected", "n_labelled",
                   "test_rmse_energy_meV_per_atom", "test_rmse_force_meV_per_A")  # fmt: skip
 
 

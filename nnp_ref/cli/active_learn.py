@@ -9,9 +9,11 @@ HELP = "grow a training set where a committee of potentials disagrees"
 DESCRIPTION = """\
 Active learning from a TOML config: train a committee on a small labelled set,
 run MD with it at the temperatures and structures of the config, label the
-frames where the committee disagrees most (diversified by farthest-point
-sampling) with the reference method (EMT by default, PySCF with
-labeller = "pbe/def2-svp"), retrain, and repeat until the disagreement on new
+frames where the committee disagrees most within the trust window
+(trust_lo <= force spread <= trust_hi; a trajectory whose spread exceeds
+trust_hi is stopped and its frame never labelled), diversified by
+farthest-point sampling, with the reference method (EMT by default, PySCF
+with labeller = "pbe/def2-svp"), retrain, and repeat until the disagreement on new
 MD is below the target or the budget of reference calculations is spent.
 
 Everything goes to the config's workdir (labels.db, one folder per iteration,
@@ -33,16 +35,20 @@ repeat = [2, 2, 2]
 
 [md]
 temperatures = [300.0, 900.0, 1500.0]
-starts = ["bulk", "vacancy", "surface"]   # or start_structures = "starts.extxyz"
+# bulk, strained, vacancy, divacancy, surface (100), surface100, surface110, surface111
+starts = ["bulk", "strained", "vacancy", "surface100", "surface111"]
+# or start_structures = "starts.extxyz"
 steps = 200
 dt_fs = 2.0
 sample_every = 10
+max_strain = 0.04         # of the "strained" starts (a new strain each iteration)
 
 [committee]
 n_members = 4
 hidden = [16, 16]
 epochs = 30
 warm_epochs = 15
+warm_start = true         # false: retrain every committee from scratch
 rc = 5.0
 workers = 1
 
@@ -50,6 +56,8 @@ workers = 1
 n_select = 8
 pool_factor = 3
 extrapolation_weight = 0.1
+trust_lo = 0.05           # eV/Å: frames with a force spread in [trust_lo, trust_hi] are
+trust_hi = 0.5            # candidates; above trust_hi: unphysical, never labelled
 
 [stop]
 target_force_std = 0.05   # eV/Å

@@ -19,7 +19,11 @@ The whole config is checked before any work starts. Writes model.json,
 training/ (history.csv, checkpoints), learning_curve.png and, for a test
 split, test_set.extxyz, parity.png and metrics.json to the output folder.
 A folder that already holds a training run is refused unless --resume
-(continue from its checkpoint) or --overwrite (replace its files)."""
+(continue from its checkpoint) or --overwrite (replace its files).
+
+Data-parallel over MPI: 'mpiexec -n 2 nnp-ref train train.toml' (the same
+weights for any number of ranks; --resume works with any number, too).
+[training] store_dir keeps the descriptors on disk and streams them."""
 
 EXAMPLE_CONFIG = """\
 # nnp-ref train: an HDNNP from reference data. Lengths in Å, energies in eV.
@@ -58,6 +62,8 @@ epochs = 10                     # the budget: results depend on the seed, not th
 use_forces = true
 force_weight = 1.0
 # patience = 5                  # early stopping (epochs without improvement)
+# store_dir = "descriptors"     # descriptors on disk, streamed: memory follows the batch,
+#                               # not the data set (reused while data and functions match)
 # max_time = 600.0              # optional wall-clock cap (s): results then depend on speed
 # learning_rate = 1e-3          # adam
 # batch_size = 8                # adam
@@ -105,6 +111,20 @@ def run(args) -> int:
         return 0
     if args.config is None:
         raise ValueError("give a config file (nnp-ref train --example-config prints one)")
+    from nnp_ref.training.parallel import mpi_rank
+
+    try:
+        return _run(args)
+    except Exception as err:  # `mpiexec -n P nnp-ref train`: an error every rank meets ...
+        from nnp_ref.config import ConfigError
+        from nnp_ref.training.parallel import SharedError
+
+        if mpi_rank() != 0 and isinstance(err, (ConfigError, FileNotFoundError, SharedError)):
+            return 2  # ... is reported once, by rank 0
+        raise
+
+
+def _run(args) -> int:
     import dataclasses
     from pathlib import Path
 

@@ -8,4 +8,9 @@ hand-written gradient; ``parameters``, ``stress``, ``jacobians``) ->
 (one epoch of updates) -> ``loop`` (epochs, history, best model, stopping;
 ``problem``, ``state``, ``checkpoint``, ``config``) -> ``trainer`` (the
 public facade: ``Trainer``, ``train``, ``build_potential``).
+
+At scale: ``store`` (descriptors on disk, streamed in batches) with
+``streamed_scaling`` (scaling statistics in one pass over it), ``parallel``
+(data-parallel training over MPI, the same weights for any number of ranks).
+Beside: ``committee``, ``fourth_generation``.
 """

@@ -15,6 +15,8 @@ from nnp_ref.training.preprocessing import (
     fit_element_energies,
     scaling_from_descriptors,
 )
+from nnp_ref.training.store import open_store
+from nnp_ref.training.streamed_scaling import scaling_from_store
 
 
 def build_potential(
@@ -31,6 +33,7 @@ def build_potential(
     descriptors=None,
     rc: float = 6.0,
     progress: bool = True,
+    store_dir=None,
     **sf_options,
 ):
     """A fresh potential for ``structures`` (the training set); returns (potential, descriptors).
@@ -49,15 +52,24 @@ def build_potential(
       "nguyen-widrow"), seeded from ``np.random.default_rng(seed)``.
 
     The descriptors are returned so that the trainer need not compute
-    them again.
+    them again. With ``store_dir`` they go to the on-disk descriptor store
+    there (``training.store``; reused while data and symmetry functions are
+    unchanged) instead of memory, the scaling statistics are streamed from
+    it in one pass (``training.streamed_scaling``: the in-memory numbers to
+    rounding), and the store's ``StoredStructures`` is returned in their
+    place.
     """
     check_dataset(structures, elements, need_energy=True, need_forces=False, what="training set")
     elements = tuple(elements) if elements is not None else elements_of(structures)
     sets = symmetry_functions or default_symmetry_functions(elements, rc=rc, **sf_options)
     sfset = SymmetryFunctionSet(sets, elements)
-    if descriptors is None:
-        descriptors = compute_descriptors(structures, sfset, progress=progress)
-    scalings = scaling_from_descriptors(descriptors, elements, mode=scaling_mode)
+    if store_dir is not None and descriptors is None:  # streamed: memory of one chunk
+        descriptors = open_store(store_dir, list(structures), sfset, "training", progress)
+        scalings = scaling_from_store(descriptors, elements, sfset.n_s_e, mode=scaling_mode)
+    else:
+        if descriptors is None:
+            descriptors = compute_descriptors(structures, sfset, progress=progress)
+        scalings = scaling_from_descriptors(descriptors, elements, mode=scaling_mode)
     offsets = dict(energy_offsets) if energy_offsets else fit_element_energies(structures, elements)
     u_E, _ = energy_force_units(structures, offsets)
     hidden = tuple(hidden)

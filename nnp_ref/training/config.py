@@ -43,7 +43,11 @@ class TrainingConfig:
     used); ``progress`` [True]; ``checkpoint_dir`` [None];
     ``checkpoint_every`` [1] epochs; ``energy_unit``, ``force_unit``,
     ``stress_unit`` [None: from the training set]: u_E (eV), u_F (eV/Å),
-    u_S (eV/Å^3) of the normalisation.
+    u_S (eV/Å^3) of the normalisation; ``store_dir`` [None]: a folder for
+    the on-disk descriptor store (``training.store``): descriptors are
+    computed once into it (reused while data and symmetry functions are
+    unchanged) and streamed batch by batch, so memory depends on the
+    batch, not on the data set (None: descriptors in memory).
 
     Adam: ``batch_size`` [8 structures], ``learning_rate`` [1e-3],
     ``lr_decay`` [1.0, factor per epoch], ``lr_min`` [0].
@@ -74,6 +78,7 @@ class TrainingConfig:
     kalman: KalmanSettings = field(default_factory=KalmanSettings)
     stress_weight: float = 0.0
     stress_unit: float | None = None
+    store_dir: str | None = None
 
     def __post_init__(self):
         if isinstance(self.kalman, dict):
@@ -96,6 +101,7 @@ class TrainingConfig:
     def to_dict(self) -> dict:
         out = dataclasses.asdict(self)
         out["checkpoint_dir"] = None if self.checkpoint_dir is None else str(self.checkpoint_dir)
+        out["store_dir"] = None if self.store_dir is None else str(self.store_dir)
         return out
 
 

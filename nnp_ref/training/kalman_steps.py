@@ -24,6 +24,12 @@ queues (``state.e_queue``, ``state.f_queue``), refilled when used up.
 
 The filter itself (P, K, schedules) is ``optimizers.KalmanFilter``; the
 Jacobians are ``training.jacobians``.
+
+Over MPI (``problem.parallel``, ``training.parallel``) every rank takes the
+same draws; the error and Jacobian rows of a structure are computed by the
+rank that owns it (:func:`on_owner`, :func:`on_owners`) and broadcast, so
+the weights do not depend on the number of ranks. Serially both are plain
+calls.
 """
 
 from __future__ import annotations
@@ -66,7 +72,7 @@ def single_structure_batches(problem: TrainingProblem) -> list:
     Built on demand when the structures stream from a store (``training.store``).
     """
     if not isinstance(problem.train_items, list):
-        from nnp_ref.training.store import StreamedBatches
+        from nnp_ref.training.streaming import StreamedBatches
 
         return StreamedBatches(problem.train_items, problem.potential, max_atoms=1)
     return [make_batch([it], problem.potential) for it in problem.train_items]
@@ -99,23 +105,48 @@ def next_index(state: TrainingState, queue: list, n: int) -> int:
     return queue.pop()
 
 
+def on_owner(problem: TrainingProblem, s: int, compute):
+    """``compute(s)`` for training structure ``s``: here, or on the MPI rank owning ``s``."""
+    if problem.parallel is None:
+        return compute(s)
+    return problem.parallel.on_owner(s, compute)
+
+
+def on_owners(problem: TrainingProblem, structures: list, compute) -> list:
+    """``[compute(s) for s in structures]``; over MPI each rank computes those it owns."""
+    if problem.parallel is None:
+        return [compute(s) for s in structures]
+    return problem.parallel.on_owners(structures, compute)
+
+
+def n_atoms_of(problem: TrainingProblem, s: int) -> int:
+    """Atoms of training structure ``s`` (without reading a stored structure's arrays)."""
+    items = problem.train_items
+    return items.n_atoms(s) if hasattr(items, "n_atoms") else items[s].n_atoms
+
+
 def energy_update(problem: TrainingProblem, state: TrainingState, single, rmse_E: float) -> None:
     """One energy observation: xi = (E_ref - E)/u_E, H = dE/dw / u_E (total energy, n2p2)."""
     ks = problem.config.kalman
     potential = problem.potential
+    seen = {}  # structure -> (batch, prediction), on the rank that owns it
+
+    def error_of(s):  # E_ref - E of structure s
+        batch = single[s]
+        seen[s] = batch, predict(potential, batch, forces=False)
+        return float(batch.E_ref_b[0] - seen[s][1].E_b[0])
+
     best = None
     for _ in range(max(ks.threshold_trials, 1)):
         s = next_index(state, state.e_queue, len(single))
-        batch = single[s]
-        pred = predict(potential, batch, forces=False)
-        error = float(batch.E_ref_b[0] - pred.E_b[0])
-        per_atom = abs(error) / batch.n_atoms_b[0]
+        error = on_owner(problem, s, error_of)
+        per_atom = abs(error) / n_atoms_of(problem, s)
         if best is None or per_atom > best[0]:
-            best = (per_atom, batch, pred, error)
+            best = (per_atom, s, error)
         if per_atom > ks.energy_threshold * rmse_E:
             break
-    _, batch, pred, error = best  # weights unchanged during the trials
-    H = energy_jacobian(potential, batch, pred) / problem.u_E
+    _, s, error = best  # weights unchanged during the trials
+    H = on_owner(problem, s, lambda t: energy_jacobian(potential, *seen[t]) / problem.u_E)
     state.w = state.optimizer.update(state.w, np.array([error / problem.u_E]), H[:, None])
     set_parameters(potential, state.w)
 
@@ -126,9 +157,14 @@ def force_update(problem: TrainingProblem, state: TrainingState, single, rmse_F:
     potential = problem.potential
     m = max(ks.forces_per_update, 1)
     s = next_index(state, state.f_queue, len(single))
-    batch = single[s]
-    pred = predict(potential, batch, forces=True)
-    dF = (batch.F_ref_nc - pred.F_nc).ravel()  # (3n,) reference - prediction
+    seen = {}
+
+    def residual(s):  # F_ref - F of structure s, flat (3n,)
+        batch = single[s]
+        seen["batch"], seen["pred"] = batch, predict(potential, batch, forces=True)
+        return (batch.F_ref_nc - seen["pred"].F_nc).ravel()
+
+    dF = on_owner(problem, s, residual)  # (3n,) reference - prediction
     m = min(m, dF.size)
     above = np.flatnonzero(np.abs(dF) > ks.force_threshold * rmse_F)
     if above.size >= m:
@@ -139,7 +175,11 @@ def force_update(problem: TrainingProblem, state: TrainingState, single, rmse_F:
         chosen = np.concatenate([above, fill])
     k_m, c_m = np.divmod(chosen, 3)
     fw = ks.force_update_weight
-    H = fw * force_jacobian(potential, batch, pred, k_m, c_m).T / problem.u_F  # (N_w, m)
+
+    def jacobian(s):  # (N_w, m)
+        return fw * force_jacobian(potential, seen["batch"], seen["pred"], k_m, c_m).T / problem.u_F
+
+    H = on_owner(problem, s, jacobian)
     xi = fw * dF[chosen] / problem.u_F
     state.w = state.optimizer.update(state.w, xi, H)
     set_parameters(potential, state.w)
@@ -147,8 +187,8 @@ def force_update(problem: TrainingProblem, state: TrainingState, single, rmse_F:
 
 def component_offsets(problem: TrainingProblem) -> np.ndarray:
     """Global index of the first force component (3 k + c) of every training structure, (S+1,)."""
-    n_atoms = np.array([it.n_atoms for it in problem.train_items], dtype=np.int64)
-    return np.concatenate([[0], np.cumsum(3 * n_atoms)])
+    n_atoms = [n_atoms_of(problem, s) for s in range(len(problem.train_items))]
+    return np.concatenate([[0], np.cumsum(3 * np.array(n_atoms, dtype=np.int64))])
 
 
 def force_update_components(problem, state, single, rmse_F: float, offsets) -> None:
@@ -156,7 +196,14 @@ def force_update_components(problem, state, single, rmse_F: float, offsets) -> N
     ks = problem.config.kalman
     potential = problem.potential
     n_components = int(offsets[-1])
-    residuals = {}  # structure -> (prediction, F_ref - F flat), weights fixed during the draw
+    residuals = {}  # structure -> F_ref - F flat (every rank), weights fixed during the draw
+    seen = {}  # structure -> (batch, prediction), on the rank that owns it
+
+    def residual(s):
+        batch = single[s]
+        seen[s] = batch, predict(potential, batch, forces=True)
+        return (batch.F_ref_nc - seen[s][1].F_nc).ravel()
+
     chosen = []  # (structure, component within it)
     for _ in range(min(max(ks.forces_per_update, 1), n_components)):
         best = None
@@ -164,22 +211,26 @@ def force_update_components(problem, state, single, rmse_F: float, offsets) -> N
             g = next_index(state, state.f_queue, n_components)  # global component
             s = int(np.searchsorted(offsets, g, side="right") - 1)
             if s not in residuals:
-                pred = predict(potential, single[s], forces=True)
-                residuals[s] = (pred, (single[s].F_ref_nc - pred.F_nc).ravel())
-            error = abs(residuals[s][1][g - offsets[s]])
+                residuals[s] = on_owner(problem, s, residual)
+            error = abs(residuals[s][g - offsets[s]])
             if best is None or error > best[0]:
                 best = (error, s, int(g - offsets[s]))
             if error > ks.force_threshold * rmse_F:
                 break
         chosen.append(best[1:])
     fw = ks.force_update_weight
+    structures = list(dict.fromkeys(s for s, _ in chosen))  # in order of first use
+    rows_of = {s: [r for r, (t, _) in enumerate(chosen) if t == s] for s in structures}
+
+    def jacobian_rows(s):  # (N_w, rows of s)
+        k_m, c_m = np.divmod(np.array([chosen[r][1] for r in rows_of[s]]), 3)
+        return fw * force_jacobian(potential, *seen[s], k_m, c_m).T / problem.u_F
+
     H = np.zeros((state.w.size, len(chosen)))  # (N_w, m)
     xi = np.zeros(len(chosen))
-    for s in dict.fromkeys(s for s, _ in chosen):  # structures in order of first use
-        rows = [r for r, (t, _) in enumerate(chosen) if t == s]
-        k_m, c_m = np.divmod(np.array([chosen[r][1] for r in rows]), 3)
-        pred, dF = residuals[s]
-        H[:, rows] = fw * force_jacobian(potential, single[s], pred, k_m, c_m).T / problem.u_F
-        xi[rows] = fw * dF[[chosen[r][1] for r in rows]] / problem.u_F
+    for s, H_s in zip(structures, on_owners(problem, structures, jacobian_rows)):
+        rows = rows_of[s]
+        H[:, rows] = H_s
+        xi[rows] = fw * residuals[s][[chosen[r][1] for r in rows]] / problem.u_F
     state.w = state.optimizer.update(state.w, xi, H)
     set_parameters(potential, state.w)

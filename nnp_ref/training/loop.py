@@ -13,7 +13,9 @@ r"""The training loop: epochs, history, best model, early stopping, checkpoints,
    ``last_model.json`` + ``state.npz`` and the learning curve to
    ``history.csv`` (``training.checkpoint``), so ``fit(resume=True)``
    continues where a run stopped - bit-identically for Adam and the Kalman
-   filter; L-BFGS restarts its memory (scipy's L-BFGS-B cannot be resumed);
+   filter; L-BFGS restarts its memory (scipy's L-BFGS-B cannot be resumed).
+   Over MPI (``training.parallel``) only rank 0 writes; every rank reads
+   the checkpoint it resumes;
 4. stop after ``epochs`` (the budget), or ``patience`` epochs without
    improvement (early stopping), or - only if the optional ``max_time`` is
    set - before an epoch that would end after ``max_time`` seconds (judged
@@ -134,6 +136,14 @@ def history_row(problem, state, update_time, train_errors, validation_errors) ->
     }
 
 
+def writes_files(problem) -> Path | None:
+    """The checkpoint folder if this process writes it: None without one or on MPI rank > 0."""
+    cfg, parallel = problem.config, problem.parallel
+    if not cfg.checkpoint_dir or (parallel is not None and parallel.rank != 0):
+        return None
+    return Path(cfg.checkpoint_dir)
+
+
 def end_epoch(problem, state, bar, update_time: float, train_errors=None) -> None:
     """Errors, history, best model, checkpoint and progress after one epoch."""
     cfg = problem.config
@@ -143,7 +153,7 @@ def end_epoch(problem, state, bar, update_time: float, train_errors=None) -> Non
     row = history_row(problem, state, update_time, train_errors, validation_errors)
     state.history.append(row)
     metric = row["loss_validation"] if problem.validation_eval else row["loss_train"]
-    directory = Path(cfg.checkpoint_dir) if cfg.checkpoint_dir else None
+    directory = writes_files(problem)
     if not math.isfinite(metric):
         state.stopped = f"non-finite loss at epoch {state.epoch}"
     elif metric < state.best_metric:
@@ -221,7 +231,7 @@ def fit(problem: TrainingProblem, resume: bool = False) -> TrainingResult:
     best = copy.deepcopy(problem.potential)
     for pot in (best, final):
         pot.metadata = {**pot.metadata, "training": metadata(problem, state)}
-    if directory is not None:
+    if writes_files(problem) is not None:
         save_model(best, directory / "best_model.json")
     return TrainingResult(
         best, final, list(state.history), state.best_epoch, state.stopped,

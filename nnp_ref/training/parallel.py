@@ -32,9 +32,20 @@ n2p2's results change with it, its issue #93.)
 data, not the ranks) are shared out in contiguous runs; their sums of
 squared residuals are added by the same ``ordered_sum``.
 
-Adam and L-BFGS are data-parallel this way. The Kalman filter runs
-replicated: every rank does the same updates (bit-identical, no speed-up
-in the updates, errors still shared out).
+Adam and L-BFGS are data-parallel this way.
+
+**Kalman filter.** Every rank holds the same filter (weights, P, random
+generator, queues) and takes the same updates. Which structure an update
+observes is drawn from the shared random state; its owner alone computes
+what the update needs from it, the error xi and the Jacobian rows H
+(``training.kalman_steps``, through :meth:`Distributed.on_owner`), and
+broadcasts them; a force update drawing components of several structures
+("components" selection) gets each structure's rows from its owner, in
+the order of the draw. No number depends on which rank computed it, so the
+weights are bit-identical for any number of ranks (and to a serial run:
+each number comes from the same one-structure batch). The filter update
+itself, O(N_w^2 m) for m observations, is replicated on every rank: it
+limits the speed-up (``benchmarks/bench_mpi.py --estimate``).
 
 **Cost per update** (N_w weights, P ranks, B structures per batch): each
 rank computes its structures of the batch (B/P on average) and sends at
@@ -67,6 +78,10 @@ from nnp_ref.training.parameters import get_parameters, weight_mask
 from nnp_ref.training.problem import rmse_from_sums, squared_errors
 
 BLOCK = 64  # terms per partial sum: fixed, so the order of additions does not depend on P
+
+
+class SharedError(ValueError):
+    """An error raised on every rank alike: rank 0 reports it, the others exit quietly."""
 
 
 def mpi_world_size() -> int:
@@ -162,6 +177,21 @@ class Distributed:
             total = sequential_sum(blocks)
         return self.comm.bcast(total, root=0)
 
+    def on_owner(self, s: int, compute):
+        """``compute(s)`` on the rank that owns training structure ``s``, broadcast to all.
+
+        Every rank must call it in the same order (the Kalman filter's draws
+        are the same on every rank); the others receive the owner's value.
+        """
+        owner = int(self.owner_s[s])
+        return self.comm.bcast(compute(s) if owner == self.rank else None, root=owner)
+
+    def on_owners(self, structures, compute) -> list:
+        """``[compute(s) for s in structures]`` on every rank, each computed by the owner of s."""
+        mine = {s: compute(s) for s in structures if self.owner_s[s] == self.rank}
+        got = {s: v for part in self.comm.allgather(mine) for s, v in part.items()}
+        return [got[s] for s in structures]
+
     def loss_and_gradient(self, problem, indices) -> tuple[LossValue, np.ndarray]:
         """(L, dL/dw) of the batch of training structures ``indices`` (in this order)."""
         cfg, potential, weights = problem.config, problem.potential, problem.weights
@@ -240,9 +270,12 @@ def train_distributed(potential, train_set, validation_set=None, config=None, st
     """Train on all ranks of ``comm`` (default ``MPI.COMM_WORLD``); every rank returns the result.
 
     Rank 0 builds the descriptor store in ``store_dir`` (default
-    ``<checkpoint_dir>/descriptors``) while the others wait; only rank 0
-    shows progress and writes checkpoints. Errors on rank 0 (bad data, too
-    many ranks) are raised on every rank, so no rank is left waiting.
+    ``config.store_dir``, else ``<checkpoint_dir>/descriptors``) while the
+    others wait; only rank 0 shows progress and writes checkpoints.
+    ``resume``: every rank reads the checkpoint in ``checkpoint_dir`` (one
+    written with any number of ranks: the weights do not depend on it).
+    Errors on rank 0 (bad data, too many ranks) are raised on every rank
+    as :class:`SharedError`, so no rank is left waiting.
     """
     from nnp_ref.training import loop
     from nnp_ref.training.config import TrainingConfig
@@ -252,15 +285,14 @@ def train_distributed(potential, train_set, validation_set=None, config=None, st
 
         comm = MPI.COMM_WORLD
     cfg = config or TrainingConfig()
+    store_dir = store_dir or cfg.store_dir
     if store_dir is None:
         if cfg.checkpoint_dir is None:
             raise ValueError("data-parallel training needs store_dir (or config.checkpoint_dir)")
         store_dir = os.path.join(cfg.checkpoint_dir, "descriptors")
     rank = comm.Get_rank()
-    if rank != 0:
-        cfg = dataclasses.replace(copy.deepcopy(cfg), progress=False, checkpoint_dir=None)
-    if resume and comm.Get_size() > 1:
-        raise ValueError("resuming is supported on one rank only; run the resume without mpiexec")
+    if rank != 0:  # reads a checkpoint to resume, writes none (training.loop)
+        cfg = dataclasses.replace(copy.deepcopy(cfg), progress=False)
     train_set = list(train_set)
     problem, message = None, ""
     if rank == 0:  # rank 0 builds the store (or finds it intact) ...
@@ -270,15 +302,38 @@ def train_distributed(potential, train_set, validation_set=None, config=None, st
         problem, message = _problem(potential, train_set, validation_set, cfg, store_dir, comm)
     failed = [m for m in comm.allgather(message) if m]
     if failed:
-        raise ValueError(failed[0])
+        raise SharedError(failed[0])
     items = problem.train_items
     problem.parallel = Distributed(comm, [items.n_atoms(s) for s in range(len(items))])
     return loop.fit(problem, resume)
 
 
+def on_rank_0(compute, comm=None):
+    """``compute()`` on rank 0 only, its value broadcast to every rank.
+
+    A ``ValueError`` or ``OSError`` there is raised on every rank as
+    :class:`SharedError` (reported once, by rank 0). ``comm`` defaults to
+    ``MPI.COMM_WORLD``.
+    """
+    if comm is None:
+        from mpi4py import MPI
+
+        comm = MPI.COMM_WORLD
+    value, message = None, ""
+    if comm.Get_rank() == 0:
+        try:
+            value = compute()
+        except (ValueError, OSError) as err:
+            message = str(err)
+    value, message = comm.bcast((value, message), root=0)
+    if message:
+        raise SharedError(message)
+    return value
+
+
 def _problem(potential, train_set, validation_set, cfg, store_dir, comm):
     """(streamed problem, "") or (None, error message)."""
-    from nnp_ref.training.store import streamed_problem
+    from nnp_ref.training.streaming import streamed_problem
 
     try:
         shard(len(train_set), comm.Get_rank(), comm.Get_size())
@@ -293,8 +348,10 @@ def _problem(potential, train_set, validation_set, cfg, store_dir, comm):
 __all__ = [
     "Distributed",
     "OneRank",
+    "SharedError",
     "mpi_rank",
     "mpi_world_size",
+    "on_rank_0",
     "shard",
     "structure_weights",
     "train_distributed",

@@ -74,7 +74,7 @@ def make_problem(
     ``train_items``/``validation_items``: precomputed structures (e.g. a
     ``training.store.StoredStructures``) instead of descriptors;
     ``batches(items, potential)``: how evaluation batches are made (default
-    :func:`evaluation_batches`; ``store.StreamedBatches`` builds them on demand).
+    :func:`evaluation_batches`; ``streaming.StreamedBatches`` builds them on demand).
     """
     cfg = config or TrainingConfig()
     validation_set = list(validation_set or [])

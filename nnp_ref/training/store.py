@@ -1,4 +1,4 @@
-r"""On-disk descriptor store: descriptors and derivatives computed once, streamed in batches.
+r"""On-disk descriptor store: descriptors and derivatives computed once, read back by structure.
 
 Training on forces needs, per structure, the raw symmetry functions G_ns
 and their sparse derivatives dGdR_psc, dGself_nsc (about 4.9 MB for ~100
@@ -63,11 +63,14 @@ from pathlib import Path
 
 import numpy as np
 
-from nnp_ref.training.batch import StructureData, make_batch, structure_data
+from nnp_ref.training.batch import StructureData, structure_data
 
 FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
 RELEASE_BYTES = 256 * 2**20  # StoredStructures drops its mapped pages after this much
+# ... unless the whole store is at most this big: then it stays mapped (data that fits
+# in memory streams as fast as in-memory data; its pages are the OS's reclaimable cache).
+RESIDENT_BYTES = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 4
 log = logging.getLogger(__name__)
 
 # name -> (dtype, per-row shape after the first axis, which counter: atoms/pairs/structures)
@@ -270,26 +273,35 @@ class StoredStructures(Sequence):
     """Read-only sequence of :class:`StructureData` backed by the memory-mapped store.
 
     ``items[s]`` reads nothing until its arrays are used; ``make_batch``
-    copies the chosen structures into memory. Mapped pages are dropped
-    after every ``release_bytes`` handed out (:meth:`release`), so a pass
-    over the whole store keeps at most about that much of it resident.
+    copies the chosen structures into memory. A store larger than
+    ``resident_bytes`` (default :data:`RESIDENT_BYTES`, a quarter of the
+    machine's memory) drops its mapped pages after every ``release_bytes``
+    handed out (:meth:`release`), so a pass over it keeps at most about that
+    much resident. A smaller store stays mapped: after the first epoch its
+    batches cost what in-memory batches cost (measured: 0.30 ms per structure
+    when re-reading dropped pages, 0.17-0.24 ms mapped, 0.16-0.19 ms in memory).
     """
 
-    def __init__(self, folder, release_bytes: int = RELEASE_BYTES):
+    def __init__(
+        self, folder, release_bytes: int = RELEASE_BYTES, resident_bytes: int | None = None
+    ):
         self.folder = Path(folder)
         manifest = json.loads((self.folder / MANIFEST).read_text())
         self.names = manifest["names"]
         self.maps, self.arrays = [], {}
         for name, e in manifest["arrays"].items():
-            self.arrays[name] = np.zeros(e["shape"], dtype=e["dtype"])
-            if e["bytes"]:
-                with open(self.folder / f"{name}.bin", "rb") as f:
-                    mm = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
-                self.maps.append(mm)
-                self.arrays[name] = np.frombuffer(mm, dtype=e["dtype"]).reshape(e["shape"])
+            if not e["bytes"]:  # an empty file cannot be mapped
+                self.arrays[name] = np.zeros(e["shape"], dtype=e["dtype"])
+                continue
+            with open(self.folder / f"{name}.bin", "rb") as f:
+                mm = mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ)
+            self.maps.append(mm)
+            self.arrays[name] = np.frombuffer(mm, dtype=e["dtype"]).reshape(e["shape"])
         self.atom_offset_s = np.array(self.arrays["atom_offset_s"])
         self.pair_offset_s = np.array(self.arrays["pair_offset_s"])
         self.release_bytes, self.handed_out = release_bytes, 0
+        resident_bytes = RESIDENT_BYTES if resident_bytes is None else resident_bytes
+        self.stays_resident = sum(e["bytes"] for e in manifest["arrays"].values()) <= resident_bytes
         self.row_bytes = {  # bytes of one atom row, one pair row
             counter: sum(
                 self.arrays[name].itemsize * int(np.prod(self.arrays[name].shape[1:]))
@@ -324,7 +336,7 @@ class StoredStructures(Sequence):
         if not -len(self) <= s < len(self):
             raise IndexError(f"structure {s} of a store of {len(self)}")
         s = int(s) % len(self)
-        if self.handed_out > self.release_bytes:
+        if self.handed_out > self.release_bytes and not self.stays_resident:
             self.release()
         a = self.arrays
         atoms = slice(int(self.atom_offset_s[s]), int(self.atom_offset_s[s + 1]))
@@ -353,86 +365,10 @@ class StoredStructures(Sequence):
 # ---------------------------------------------------------------------------
 
 
-class StreamedBatches(Sequence):
-    """``problem.evaluation_batches`` built on demand: the same chunks, one in memory at a time.
-
-    Chunk k is consecutive structures of at most ``max_atoms`` atoms (as
-    ``problem.evaluation_batches``); ``batches[k]`` concatenates it.
-    """
-
-    def __init__(self, items, potential, max_atoms: int | None = None):
-        from nnp_ref.training.problem import EVALUATION_MAX_ATOMS
-
-        self.items, self.potential = items, potential
-        max_atoms = max_atoms or EVALUATION_MAX_ATOMS
-        self.chunks, current, n = [], [], 0
-        for s in range(len(items)):
-            n_s = items.n_atoms(s) if hasattr(items, "n_atoms") else items[s].n_atoms
-            if current and n + n_s > max_atoms:
-                self.chunks.append(current)
-                current, n = [], 0
-            current.append(s)
-            n += n_s
-        if current:
-            self.chunks.append(current)
-
-    def __len__(self) -> int:
-        return len(self.chunks)
-
-    def __getitem__(self, k):
-        if isinstance(k, slice):
-            return [self[j] for j in range(*k.indices(len(self)))]
-        batch = make_batch([self.items[s] for s in self.chunks[k]], self.potential)
-        if hasattr(self.items, "release"):
-            self.items.release()  # the batch is a copy: drop the mapped pages now
-        return batch
-
-
-def streamed_problem(potential, train_set, validation_set=None, config=None, store_dir=None,
-                     progress: bool = True):  # fmt: skip
-    """A :class:`~nnp_ref.training.problem.TrainingProblem` whose data stream from a store.
-
-    Descriptors are computed once into ``store_dir`` (reused while data and
-    symmetry functions are unchanged); training then holds one batch in
-    memory. ``loop.fit(problem)`` trains as with in-memory data: bit for
-    bit for Adam and the Kalman filter; L-BFGS sums its full-batch gradient
-    structure by structure (``parallel.Distributed`` on one process), which
-    changes the rounding, not the result.
-    """
-    from nnp_ref.data.datasets import check_dataset
-    from nnp_ref.training.config import TrainingConfig
-    from nnp_ref.training.problem import make_problem
-
-    if store_dir is None:
-        raise ValueError("streamed training needs a store_dir for the descriptor store")
-    use_forces = (config or TrainingConfig()).use_forces
-    check_dataset(list(train_set), potential.elements, True, use_forces, "training set")
-    if validation_set:
-        check_dataset(list(validation_set), potential.elements, True, use_forces, "validation set")
-    sfset = potential.descriptor
-    train_items = open_store(store_dir, list(train_set), sfset, "training", progress)
-    validation_items = (
-        open_store(store_dir, list(validation_set), sfset, "validation", progress)
-        if validation_set else []
-    )  # fmt: skip
-    problem = make_problem(
-        potential, train_set, validation_set, config,
-        train_items=train_items, validation_items=validation_items, batches=StreamedBatches,
-    )  # fmt: skip
-    if problem.config.optimizer == "lbfgs":  # full-batch gradient summed structure by structure
-        from nnp_ref.training.parallel import Distributed, OneRank
-
-        n_atoms_s = [train_items.n_atoms(s) for s in range(len(train_items))]
-        problem.parallel = Distributed(OneRank(), n_atoms_s)
-    return problem
-
-
 __all__ = [
     "StoredStructures",
-    "StreamedBatches",
     "build_store",
     "open_store",
     "store_key",
     "store_problem",
-    "streamed_problem",
 ]

@@ -24,6 +24,8 @@ Where each step lives:
 ``training.steps``          Adam epoch, L-BFGS run
 ``training.kalman_steps``   Kalman epoch with n2p2's update plan
 ``training.checkpoint``     history.csv, models, state.npz (resume)
+``training.store``          descriptors on disk, streamed (``store_dir``)
+``training.parallel``       data-parallel training over MPI
 ``training.loss``           the loss and its gradient (``batch``,
                             ``parameters``, ``stress``, ``jacobians``)
 ==========================  =================================================
@@ -37,6 +39,7 @@ from nnp_ref.training.build import build_potential
 from nnp_ref.training.checkpoint import read_history
 from nnp_ref.training.config import HISTORY_COLUMNS, TrainingConfig, TrainingResult
 from nnp_ref.training.problem import errors, make_problem
+from nnp_ref.training.streaming import streamed_problem
 
 
 class Trainer:
@@ -48,7 +51,10 @@ class Trainer:
     ``stress_weight`` is set, NaN, unknown elements, an empty training set)
     raise ``ValueError`` naming the structure here, before any training.
     Descriptors can be passed in (as returned by :func:`build_potential`)
-    to avoid computing them twice. The fixed parts are ``self.problem``
+    to avoid computing them twice. With ``config.store_dir`` the
+    descriptors stream from the on-disk store there instead
+    (``training.streaming.streamed_problem``; passed-in descriptors are then
+    not used). The fixed parts are ``self.problem``
     (:class:`~nnp_ref.training.problem.TrainingProblem`).
     """
 
@@ -61,14 +67,19 @@ class Trainer:
         train_descriptors=None,
         validation_descriptors=None,
     ):
-        self.problem = make_problem(
-            potential,
-            train_set,
-            validation_set,
-            config,
-            train_descriptors,
-            validation_descriptors,
-        )
+        if config is not None and config.store_dir is not None:  # streamed from disk
+            self.problem = streamed_problem(
+                potential, train_set, validation_set, config, config.store_dir, config.progress
+            )
+        else:
+            self.problem = make_problem(
+                potential,
+                train_set,
+                validation_set,
+                config,
+                train_descriptors,
+                validation_descriptors,
+            )
         self.config = self.problem.config
         self.potential = self.problem.potential
         self.train_items = self.problem.train_items
