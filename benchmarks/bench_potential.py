@@ -28,6 +28,7 @@ from nnp_ref.model.potential import (
     _networks,
     atom_blocks,
     contract_pairs,
+    contract_pairs_parallel,
     evaluate_atoms,
     pair_forces,
 )
@@ -76,8 +77,12 @@ def phases(potential, atoms):
     nl = neighbour_list(R, cell, pbc, sfs.cutoff)
     out["neighbour list"] = time.perf_counter() - t
     s_max = sfs.table_esq.shape[1]
-    parallel = numba.get_num_threads() > 1 and len(atoms) >= PARALLEL_MIN_ATOMS
-    bounds = atom_blocks(nl.offsets_n1, s_max, min_atoms=PARALLEL_MIN_ATOMS if parallel else 1)
+    n_threads = numba.get_num_threads()
+    parallel = n_threads > 1 and len(atoms) >= PARALLEL_MIN_ATOMS
+    bounds = atom_blocks(
+        nl.offsets_n1, s_max, min_atoms=PARALLEL_MIN_ATOMS * n_threads if parallel else 1
+    )
+    contract = contract_pairs_parallel if parallel else contract_pairs
     dEdD_pc = np.zeros((len(nl.i_p), 3))
     for first, last in zip(bounds[:-1], bounds[1:]):
         t = time.perf_counter()
@@ -88,7 +93,8 @@ def phases(potential, atoms):
         out["networks"] += time.perf_counter() - t
         t = time.perf_counter()
         pairs = slice(nl.offsets_n1[first], nl.offsets_n1[last])
-        contract_pairs(dEdG_bs, dGdR_psc, nl.i_p[pairs], np.int64(first), dEdD_pc[pairs])
+        offsets_b1 = nl.offsets_n1[first : last + 1] - nl.offsets_n1[first]
+        contract(dEdG_bs, dGdR_psc, offsets_b1, dEdD_pc[pairs])
         out["dE/dD and forces"] += time.perf_counter() - t
     t = time.perf_counter()
     pair_forces(dEdD_pc, nl.i_p, nl.j_p, len(atoms))
@@ -97,6 +103,42 @@ def phases(potential, atoms):
     sfs.compute_block(elem_n, nl, 0, len(atoms), with_derivatives=False)
     out["(symmetry functions alone, no dG/dR)"] = time.perf_counter() - t
     return out
+
+
+def threads_section(potential, atoms):
+    """1 vs 2 threads, interleaved: lean energy + forces and the descriptor kernel alone.
+
+    Wall and CPU time, and the load average before and after: on a shared
+    machine the 2-thread wall time depends on what else runs, and the ratio
+    of the descriptor kernel alone (G + dG/dR of all atoms in one block, the
+    parallel part with the fewest barriers) shows what the machine allows.
+    """
+    elem_n = element_indices(atoms.get_chemical_symbols(), potential.elements)
+    nl = neighbour_list(atoms.positions, atoms.cell.array, atoms.pbc, potential.cutoff)
+    sfs = potential.descriptor
+    cases = {
+        "lean energy + forces": lambda: evaluate_atoms(
+            potential, atoms, stress=False, store_derivatives=False, extrapolation="off"
+        ),
+        "descriptor kernel alone": lambda: sfs.compute_block(elem_n, nl, 0, len(atoms)),
+    }
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"threads section (interleaved rounds), load average before: {load}")
+    for name, fn in cases.items():
+        times = {1: [], 2: []}
+        for _ in range(3):  # interleave 1 and 2 threads: both see the same load
+            for threads in (1, 2):
+                numba.set_num_threads(threads)
+                times[threads].append(timed(fn, repeats=5))
+        (w1, c1), (w2, c2) = (np.median(np.array(times[t]), axis=0) for t in (1, 2))
+        print(
+            f"    {name:24s} 1 thread {w1 * 1e3:7.1f} ms wall {c1 * 1e3:7.1f} ms CPU | "
+            f"2 threads {w2 * 1e3:7.1f} ms wall {c2 * 1e3:7.1f} ms CPU | "
+            f"wall ratio {w1 / w2:.2f} (target 1.8), CPU ratio 2/1 {c2 / c1:.2f}"
+        )
+    numba.set_num_threads(1)
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(f"    load average after: {load}; Numba threading layer: {numba.threading_layer()}")
 
 
 def timed(fn, repeats):
@@ -144,6 +186,7 @@ def main():
             print(f"    {name:38s} {t * 1e3:7.1f} ms wall{ref}")
     if (2, False) in walls:
         print(f"speed-up 2 threads / 1 thread (lean): {walls[1, False] / walls[2, False]:.2f}")
+        threads_section(potential, atoms)
     print(f"peak memory: {peak_memory_mb():.0f} MB")
 
 

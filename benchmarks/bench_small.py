@@ -59,7 +59,7 @@ def phases(potential, atoms, repeats):
         "checks (min distance)": lambda: check_min_distance(nl, 0.1),
         "descriptor kernel (G, dG/dR)": lambda: sfs.compute_block(elem_n, nl, 0, len(atoms)),
         "networks + extrapolation check": lambda: _networks(potential, G_ns, elem_n, True, "off"),
-        "dE/dD per pair": lambda: contract_pairs(dEdG_ns, dGdR_psc, nl.i_p, np.int64(0), dEdD_pc),
+        "dE/dD per pair": lambda: contract_pairs(dEdG_ns, dGdR_psc, nl.offsets_n1, dEdD_pc),
         "forces from dE/dD": lambda: pair_forces(dEdD_pc, nl.i_p, nl.j_p, len(atoms)),
     }
     out = {name: cpu_median(fn, repeats) for name, fn in steps.items()}

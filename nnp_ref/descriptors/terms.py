@@ -138,24 +138,25 @@ def compact_angular_factor(cos_theta, table_sq, s):
 
 
 @kernel
-def element_blocks(elem_l, n_e):
-    """Neighbours ordered by element: ``order_a`` (a counting sort) and ``start_f1``.
+def counting_sort(keys_a, n_keys):
+    """Stable counting sort of integer keys in [0, n_keys): ``order_a`` and ``start_k1``.
 
-    The neighbours of element f are ``order_a[start_f1[f]:start_f1[f + 1]]``
-    (each block in neighbour-list order), so the triplet loop can skip whole
-    element pairs without functions.
+    The items with key k are ``order_a[start_k1[k]:start_k1[k + 1]]``, in their
+    original order. Used for the neighbours of an atom by element (the triplet
+    loop then skips whole element pairs without functions) and, in
+    ``model/forces.py``, for the pairs of each neighbour atom (a race-free gather).
     """
-    start_f1 = np.zeros(n_e + 1, dtype=np.int64)
-    for l in range(elem_l.shape[0]):
-        start_f1[elem_l[l] + 1] += 1
-    for f in range(n_e):
-        start_f1[f + 1] += start_f1[f]
-    fill_f = start_f1[:n_e].copy()
-    order_a = np.empty(elem_l.shape[0], dtype=np.int64)
-    for l in range(elem_l.shape[0]):
-        order_a[fill_f[elem_l[l]]] = l
-        fill_f[elem_l[l]] += 1
-    return order_a, start_f1
+    start_k1 = np.zeros(n_keys + 1, dtype=np.int64)
+    for a in range(keys_a.shape[0]):
+        start_k1[keys_a[a] + 1] += 1
+    for k in range(n_keys):
+        start_k1[k + 1] += start_k1[k]
+    fill_k = start_k1[:n_keys].copy()
+    order_a = np.empty(keys_a.shape[0], dtype=np.int64)
+    for a in range(keys_a.shape[0]):
+        order_a[fill_k[keys_a[a]]] = a
+        fill_k[keys_a[a]] += 1
+    return order_a, start_k1
 
 
 @kernel
@@ -240,7 +241,7 @@ def product_gradient(P, dP_dr_l, dP_dr_m, dP_dr_lm, vectors, grad_vc):
 def angular_terms(e, blocks, table_sq, angular, rjk_limit_eee, leg, geometry, out):
     r"""Angular functions: every pair of neighbours l < m of atom i, and their derivatives.
 
-    Neighbours come in element blocks (``blocks`` = :func:`element_blocks`):
+    Neighbours come in element blocks (``blocks`` = :func:`counting_sort` of their elements):
     element pairs (f, g) of the central element e without functions are
     skipped whole, and a triplet with r_lm^2 >= the pair's r_jk limit^2 before
     any other work. Per triplet, cos theta = u_l . u_m and r_lm = |D_m - D_l|;
@@ -371,6 +372,6 @@ def atom_terms(e, elem_l, table_sq, index, D_lc, d_l, out):
             u_lc[l, c] = D_lc[l, c] / d_l[l]
     leg = (Rleg_lk, dRleg_lk, leg_row_k, leg_cut_k)
     geometry = (D_lc, d_l, u_lc)
-    blocks = element_blocks(elem_l, rjk_limit_eee.shape[0])
+    blocks = counting_sort(elem_l, rjk_limit_eee.shape[0])
     radial_terms(e, elem_l, radial, leg, geometry, out)
     angular_terms(e, blocks, table_sq, angular, rjk_limit_eee, leg, geometry, out)

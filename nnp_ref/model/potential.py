@@ -51,6 +51,7 @@ from nnp_ref.model.forces import (  # noqa: F401  (re-exported: training, notebo
     assemble_forces,
     assemble_virial,
     contract_pairs,
+    contract_pairs_parallel,
     force_adjoint,
     pair_forces,
     pair_virial,
@@ -214,7 +215,7 @@ def energy_and_forces(
     _warn_isolated(nl, potential.cutoff)
     _, energies_n, _, extrapolations, dEdD_pc = _lean_pass(potential, elem_n, nl, extrapolation)
     report_extrapolations(extrapolations, extrapolation, potential.elements, elem_n)
-    F_nc = pair_forces(dEdD_pc, nl.i_p, nl.j_p, len(elem_n))
+    F_nc = pair_forces(dEdD_pc, nl.i_p, nl.j_p, len(elem_n), nl.offsets_n1)
     return float(energies_n.sum()), F_nc, extrapolations
 
 
@@ -248,7 +249,7 @@ def _forces_and_virial(desc, dEdG_ns, dEdD_pc, forces: bool, virial: bool):
     F_nc = dEdeps_cc = None
     if dEdD_pc is not None:
         if forces:
-            F_nc = pair_forces(dEdD_pc, nl.i_p, nl.j_p, len(desc.elem_n))
+            F_nc = pair_forces(dEdD_pc, nl.i_p, nl.j_p, len(desc.elem_n), nl.offsets_n1)
         if virial:
             dEdeps_cc = pair_virial(dEdD_pc, nl.D_pc)
         return F_nc, dEdeps_cc
@@ -294,7 +295,7 @@ def _networks(potential, G_ns, elem_n, with_derivatives, extrapolation, first_at
 
 
 #: Bytes of dG/dR the memory-lean path holds at a time (one block of atoms; with
-#: several threads a block has at least PARALLEL_MIN_ATOMS atoms). Measured peak
+#: several threads a block has at least PARALLEL_MIN_ATOMS atoms per thread). Measured peak
 #: memory beyond the structure, 8,640-atom water box, one thread: 10.6 kB/atom with
 #: 4 MB blocks, 20.9 kB/atom with 32 MB ones (``benchmarks/bench_memory.py``).
 LEAN_BLOCK_BYTES = 4_000_000
@@ -332,17 +333,22 @@ def _lean_pass(potential, elem_n, nl, extrapolation):
     G_ns, dEdG_ns, energies_n = np.zeros((n, s_max)), np.zeros((n, s_max)), np.zeros(n)
     dEdD_pc = np.zeros((len(nl.i_p), 3))
     extrapolations = []
-    # With several threads, blocks of a large structure big enough for the
-    # parallel kernel (see compute_block).
-    parallel = numba.get_num_threads() > 1 and n >= PARALLEL_MIN_ATOMS
-    bounds = atom_blocks(nl.offsets_n1, s_max, min_atoms=PARALLEL_MIN_ATOMS if parallel else 1)
+    # With several threads, blocks of a large structure with PARALLEL_MIN_ATOMS
+    # atoms per thread: few blocks, as each block's parallel kernels end in a
+    # barrier (compute_block, the networks and the contraction run in parallel).
+    n_threads = numba.get_num_threads()
+    parallel = n_threads > 1 and n >= PARALLEL_MIN_ATOMS
+    min_atoms = PARALLEL_MIN_ATOMS * n_threads if parallel else 1
+    bounds = atom_blocks(nl.offsets_n1, s_max, min_atoms=min_atoms)
+    contract = contract_pairs_parallel if parallel else contract_pairs
     for first, last in zip(bounds[:-1], bounds[1:]):
         G_bs, dGdR_psc, _, _ = sfs.compute_block(elem_n, nl, first, last)
         E_b, dEdG_bs, extra = _networks(
             potential, G_bs, elem_n[first:last], True, extrapolation, first
         )
         pairs = slice(nl.offsets_n1[first], nl.offsets_n1[last])
-        contract_pairs(dEdG_bs, dGdR_psc, nl.i_p[pairs], np.int64(first), dEdD_pc[pairs])
+        offsets_b1 = nl.offsets_n1[first : last + 1] - nl.offsets_n1[first]  # pairs of atom b
+        contract(dEdG_bs, dGdR_psc, offsets_b1, dEdD_pc[pairs])
         G_ns[first:last], dEdG_ns[first:last], energies_n[first:last] = G_bs, dEdG_bs, E_b
         extrapolations += extra
         del dGdR_psc  # before the next block's is made: one block's dG/dR at a time
