@@ -1,7 +1,6 @@
 """Trainer, model files and evaluation: learning, reproducibility, resume, bad input."""
 
 import json
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -33,8 +32,9 @@ from nnp_ref.training.trainer import (
     build_potential,
     read_history,
 )
+from tests.conftest import N2P2_DIR
 
-N2P2_TRAIN = Path(__file__).resolve().parents[2] / "shared" / "n2p2" / "H2O_RPBE-D3_train"
+N2P2_TRAIN = N2P2_DIR / "H2O_RPBE-D3_train"  # honours NNP_REF_N2P2_DIR, as conftest does
 SF = dict(rc=4.2, n_radial=4, n_angular=1, zetas=(1.0, 4.0), r_lower=2.0)
 
 
