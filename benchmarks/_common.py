@@ -37,6 +37,21 @@ def median_time(fn, repeats=10, warmup=1):
     return statistics.median(times)
 
 
+def wall_and_cpu(fn, repeats):
+    """(median wall s, median CPU s) of fn() after one warm-up call.
+
+    On a shared machine the CPU time of a one-thread run is the fairer figure.
+    """
+    fn()
+    walls, cpus = [], []
+    for _ in range(repeats):
+        w, c = time.perf_counter(), time.process_time()
+        fn()
+        walls.append(time.perf_counter() - w)
+        cpus.append(time.process_time() - c)
+    return statistics.median(walls), statistics.median(cpus)
+
+
 def peak_memory_mb():
     """Peak resident memory of this process so far (MB)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0

@@ -20,7 +20,7 @@ import time
 
 import numba
 import numpy as np
-from _common import cu2s, peak_memory_mb, water_box, water_cluster
+from _common import cu2s, peak_memory_mb, wall_and_cpu, water_box, water_cluster
 
 from nnp_ref.descriptors.neighbours import neighbour_list
 from nnp_ref.descriptors.symmetry_functions import PARALLEL_MIN_ATOMS, element_indices
@@ -45,7 +45,7 @@ def small_structures(potential):
     cluster = water_cluster(atoms, 8)
     cases = {"(H2O)8 cluster, 24 atoms": (cluster, potential), "Cu2S, 144 atoms": cu2s()}
     for name, (structure, pot) in cases.items():
-        wall, cpu = timed(
+        wall, cpu = wall_and_cpu(
             lambda s=structure, p=pot: evaluate_atoms(
                 p, s, stress=False, store_derivatives=False, extrapolation="off"
             ),
@@ -57,12 +57,12 @@ def small_structures(potential):
         print(line)
     forces_fn = PotentialForces(potential, cluster, skin=1.0)
     R_nc = cluster.positions.copy()
-    wall, cpu = timed(lambda: forces_fn(R_nc), repeats=200)
+    wall, cpu = wall_and_cpu(lambda: forces_fn(R_nc), repeats=200)
     print(f"(H2O)8 MD force call (skin list): {wall * 1e3:.3f} ms wall, {cpu * 1e3:.3f} ms CPU")
     elem_n = element_indices(cluster.get_chemical_symbols(), potential.elements)
     nl = neighbour_list(cluster.positions, cluster.cell.array, cluster.pbc, potential.cutoff)
     sfs = potential.descriptor
-    _, cpu_k = timed(lambda: sfs.compute_block(elem_n, nl, 0, len(cluster)), repeats=200)
+    _, cpu_k = wall_and_cpu(lambda: sfs.compute_block(elem_n, nl, 0, len(cluster)), repeats=200)
     print(f"    of which the descriptor kernel (G + dG/dR): {cpu_k * 1e3:.3f} ms CPU")
 
 
@@ -129,7 +129,7 @@ def threads_section(potential, atoms):
         for _ in range(3):  # interleave 1 and 2 threads: both see the same load
             for threads in (1, 2):
                 numba.set_num_threads(threads)
-                times[threads].append(timed(fn, repeats=5))
+                times[threads].append(wall_and_cpu(fn, repeats=5))
         (w1, c1), (w2, c2) = (np.median(np.array(times[t]), axis=0) for t in (1, 2))
         print(
             f"    {name:24s} 1 thread {w1 * 1e3:7.1f} ms wall {c1 * 1e3:7.1f} ms CPU | "
@@ -139,18 +139,6 @@ def threads_section(potential, atoms):
     numba.set_num_threads(1)
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print(f"    load average after: {load}; Numba threading layer: {numba.threading_layer()}")
-
-
-def timed(fn, repeats):
-    """(median wall s, median CPU s) of fn()."""
-    fn()
-    walls, cpus = [], []
-    for _ in range(repeats):
-        w, c = time.perf_counter(), time.process_time()
-        fn()
-        walls.append(time.perf_counter() - w)
-        cpus.append(time.process_time() - c)
-    return float(np.median(walls)), float(np.median(cpus))
 
 
 def main():
@@ -166,7 +154,7 @@ def main():
     for threads in sorted({1, min(2, numba.config.NUMBA_NUM_THREADS)}):
         numba.set_num_threads(threads)
         for store in (False, True):
-            wall, cpu = timed(
+            wall, cpu = wall_and_cpu(
                 lambda s=store: evaluate_atoms(potential, atoms, stress=False, store_derivatives=s),
                 repeats=7,
             )

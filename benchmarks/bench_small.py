@@ -15,11 +15,10 @@ note. Targets (issue 14): the 24-atom (H2O)8 cluster in at most 0.3 ms, the
 """
 
 import argparse
-import time
 
 import numba
 import numpy as np
-from _common import cu2s, water_box, water_cluster
+from _common import cu2s, wall_and_cpu, water_box, water_cluster
 
 from nnp_ref.descriptors.neighbours import neighbour_list
 from nnp_ref.descriptors.skin import SkinNeighbourList
@@ -32,13 +31,7 @@ N2P2_CU2S_S = 0.052  # n2p2, 144-atom Cu2S, energy + forces, one thread
 
 def cpu_median(fn, repeats):
     """Median CPU seconds of fn() after one warm-up call."""
-    fn()
-    times = []
-    for _ in range(repeats):
-        start = time.process_time()
-        fn()
-        times.append(time.process_time() - start)
-    return float(np.median(times))
+    return wall_and_cpu(fn, repeats)[1]
 
 
 def phases(potential, atoms, repeats):
