@@ -24,8 +24,8 @@ from _common import cu2s, peak_memory_mb, wall_and_cpu, water_box, water_cluster
 
 from nnp_ref.descriptors.neighbours import neighbour_list
 from nnp_ref.descriptors.symmetry_functions import PARALLEL_MIN_ATOMS, element_indices
+from nnp_ref.model.network_kernel import structure_energies
 from nnp_ref.model.potential import (
-    _networks,
     atom_blocks,
     contract_pairs,
     contract_pairs_parallel,
@@ -89,7 +89,7 @@ def phases(potential, atoms):
         G_bs, dGdR_psc, _, _ = sfs.compute_block(elem_n, nl, first, last)
         out["symmetry functions + dG/dR"] += time.perf_counter() - t
         t = time.perf_counter()
-        _, dEdG_bs, _ = _networks(potential, G_bs, elem_n[first:last], True, "off", first)
+        _, dEdG_bs, _ = structure_energies(potential, G_bs, elem_n[first:last], True, "off", first)
         out["networks"] += time.perf_counter() - t
         t = time.perf_counter()
         pairs = slice(nl.offsets_n1[first], nl.offsets_n1[last])

@@ -24,7 +24,8 @@ from nnp_ref.descriptors.neighbours import neighbour_list
 from nnp_ref.descriptors.skin import SkinNeighbourList
 from nnp_ref.dynamics.forces import PotentialForces
 from nnp_ref.model.forces import contract_pairs, pair_forces
-from nnp_ref.model.potential import _networks, check_min_distance, evaluate_atoms
+from nnp_ref.model.network_kernel import structure_energies
+from nnp_ref.model.potential import check_min_distance, evaluate_atoms
 
 N2P2_CU2S_S = 0.052  # n2p2, 144-atom Cu2S, energy + forces, one thread
 
@@ -42,7 +43,7 @@ def phases(potential, atoms, repeats):
     skin = SkinNeighbourList(potential.cutoff, 1.0, atoms.cell.array, atoms.pbc)
     nl = skin.update(R_nc)
     G_ns, dGdR_psc, _, _ = sfs.compute_block(elem_n, nl, 0, len(atoms))
-    _, dEdG_ns, _ = _networks(potential, G_ns, elem_n, True, "off")
+    _, dEdG_ns, _ = structure_energies(potential, G_ns, elem_n, True, "off")
     dEdD_pc = np.zeros((len(nl.i_p), 3))
     steps = {
         "neighbour list, fresh (evaluate)": lambda: neighbour_list(
@@ -51,7 +52,9 @@ def phases(potential, atoms, repeats):
         "skin list update (MD)": lambda: skin.update(R_nc),
         "checks (min distance)": lambda: check_min_distance(nl, 0.1),
         "descriptor kernel (G, dG/dR)": lambda: sfs.compute_block(elem_n, nl, 0, len(atoms)),
-        "networks + extrapolation check": lambda: _networks(potential, G_ns, elem_n, True, "off"),
+        "networks + extrapolation check": lambda: structure_energies(
+            potential, G_ns, elem_n, True, "off"
+        ),
         "dE/dD per pair": lambda: contract_pairs(dEdG_ns, dGdR_psc, nl.offsets_n1, dEdD_pc),
         "forces from dE/dD": lambda: pair_forces(dEdD_pc, nl.i_p, nl.j_p, len(atoms)),
     }

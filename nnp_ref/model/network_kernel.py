@@ -251,7 +251,7 @@ def cached_element_arrays(potential, s_max: int) -> ElementArrays:
 
 
 def structure_energies(potential, G_ns, elem_n, with_derivatives, extrapolation, first_atom=0):
-    """(E_n, dE/dG_ns, extrapolations) of the atoms of ``G_ns``, as ``potential._networks``.
+    """(E_n, dE/dG_ns, extrapolations) of the atoms of ``G_ns``, for ``potential.evaluate``.
 
     ``extrapolations``: (atom + first_atom, function, G, G_min, G_max) of every
     raw G outside its element's range (not checked for ``extrapolation ==

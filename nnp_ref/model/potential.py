@@ -234,7 +234,7 @@ def _descriptors_and_energies(potential, elem_n, nl, with_derivatives, lean, ext
         desc = Descriptors(G_ns, no_pairs, no_pairs, no_pairs[..., None], elem_n, sfs.n_s_e, nl)
         return desc, energies_n, dEdG_ns, extrapolations, dEdD_pc
     desc = sfs.compute_from_list(elem_n, nl, with_derivatives)
-    energies_n, dEdG_ns, extrapolations = _networks(
+    energies_n, dEdG_ns, extrapolations = structure_energies(
         potential, desc.G_ns, elem_n, with_derivatives, extrapolation
     )
     return desc, energies_n, dEdG_ns, extrapolations, None
@@ -280,18 +280,6 @@ def _warn_isolated(nl, cutoff):
             "network's value for an empty environment",
             stacklevel=3,
         )
-
-
-def _networks(potential, G_ns, elem_n, with_derivatives, extrapolation, first_atom=0):
-    """Atomic energies, dE/dG and the out-of-range values of all atoms at once.
-
-    ``G_ns``, ``elem_n``: rows of the atoms first_atom, first_atom + 1, ...
-    (a block of the structure); recorded atom indices count from 0 for the
-    structure. One Numba kernel for all networks
-    (:func:`nnp_ref.model.network_kernel.structure_energies`; the element-wise
-    NumPy step :func:`~nnp_ref.model.atomic_energy.atomic_energies` is its reference).
-    """
-    return structure_energies(potential, G_ns, elem_n, with_derivatives, extrapolation, first_atom)
 
 
 #: Bytes of dG/dR the memory-lean path holds at a time (one block of atoms; with
@@ -343,7 +331,7 @@ def _lean_pass(potential, elem_n, nl, extrapolation):
     contract = contract_pairs_parallel if parallel else contract_pairs
     for first, last in zip(bounds[:-1], bounds[1:]):
         G_bs, dGdR_psc, _, _ = sfs.compute_block(elem_n, nl, first, last)
-        E_b, dEdG_bs, extra = _networks(
+        E_b, dEdG_bs, extra = structure_energies(
             potential, G_bs, elem_n[first:last], True, extrapolation, first
         )
         pairs = slice(nl.offsets_n1[first], nl.offsets_n1[last])
