@@ -338,3 +338,5 @@ def test_energy_and_forces_array_core_equals_evaluate(potential, pbc):
         energy_and_forces(potential, elem_n, nl, "off", min_distance=5.0)
     with pytest.raises(ValueError, match="empty structure"):
         energy_and_forces(potential, elem_n[:0], nl, "off")
+    with pytest.raises(ValueError, match="extrapolation must be 'warn', 'raise' or 'off'"):
+        energy_and_forces(potential, elem_n, nl, "warnings")

@@ -209,6 +209,7 @@ def energy_and_forces(
     objects: ``elem_n`` (n,) int64 indices into ``potential.elements``, ``nl``
     a :class:`NeighbourList` (cutoff at least the potential's; a skin list).
     """
+    check_extrapolation_mode(extrapolation)
     if len(elem_n) == 0:
         raise ValueError("empty structure: no atoms to evaluate")
     check_min_distance(nl, min_distance)
