@@ -43,11 +43,17 @@ def check_extrapolation_mode(mode: str) -> None:
 EXTRAPOLATION_TOLERANCE = 1e-10
 
 
-def outside_training_range(scaling, G_as):
-    """Boolean (a, s): G further outside [G_min, G_max] than the rounding tolerance."""
+def tolerant_range(scaling):
+    """(lo_s, hi_s): [G_min, G_max] widened by the rounding tolerance on each side."""
     G_min, G_max = np.asarray(scaling.G_min), np.asarray(scaling.G_max)
     slack = EXTRAPOLATION_TOLERANCE * np.abs(G_max - G_min)
-    return (G_as < G_min - slack) | (G_as > G_max + slack)
+    return G_min - slack, G_max + slack
+
+
+def outside_training_range(scaling, G_as):
+    """Boolean (a, s): G further outside [G_min, G_max] than the rounding tolerance."""
+    lo_s, hi_s = tolerant_range(scaling)
+    return (G_as < lo_s) | (G_as > hi_s)
 
 
 def extrapolation_summary(extrapolations, elements=None, elem_n=None) -> str:

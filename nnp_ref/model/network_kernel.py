@@ -39,7 +39,7 @@ from numba import prange
 from nnp_ref.descriptors.jit import kernel
 from nnp_ref.descriptors.symmetry_functions import PARALLEL_MIN_ATOMS
 from nnp_ref.model.activations import CODES
-from nnp_ref.model.extrapolation import EXTRAPOLATION_TOLERANCE
+from nnp_ref.model.extrapolation import tolerant_range
 
 # ---------------------------------------------------------------------------
 # The kernel: activations (value and slope) and the network of one atom
@@ -201,9 +201,9 @@ class ElementArrays:
     """Per-element scaling arrays padded to s_max columns, for one set of scaling objects.
 
     ``a_es``, ``b_es``: G_scaled = a G + b (0 in the padding); ``lo_es``,
-    ``hi_es``: G_min and G_max widened by the rounding tolerance of
-    ``nnp_ref.model.extrapolation`` (-inf, +inf where nothing is checked: the
-    padding and elements scaled with mode "none"); ``G_min_es``, ``G_max_es``
+    ``hi_es``: ``nnp_ref.model.extrapolation.tolerant_range`` of each element
+    (-inf, +inf where nothing is checked: the padding and elements scaled
+    with mode "none"); ``G_min_es``, ``G_max_es``
     the ranges as recorded. ``scalings``: the objects these came from.
     """
 
@@ -226,8 +226,7 @@ def element_arrays(scalings, s_max: int) -> ElementArrays:
         a_es[e, :n_s], b_es[e, :n_s] = scaling.factor_and_offset()
         G_min_es[e, :n_s], G_max_es[e, :n_s] = scaling.G_min, scaling.G_max
         if scaling.mode != "none":
-            slack = EXTRAPOLATION_TOLERANCE * np.abs(G_max_es[e, :n_s] - G_min_es[e, :n_s])
-            lo_es[e, :n_s], hi_es[e, :n_s] = G_min_es[e, :n_s] - slack, G_max_es[e, :n_s] + slack
+            lo_es[e, :n_s], hi_es[e, :n_s] = tolerant_range(scaling)
     return ElementArrays(tuple(scalings), a_es, b_es, lo_es, hi_es, G_min_es, G_max_es)
 
 
