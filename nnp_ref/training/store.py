@@ -318,11 +318,14 @@ class StoredStructures(Sequence):
         The maps are read-only, so this loses nothing: a later access reads
         the page again (from the OS page cache or the disk). Called after
         every ``release_bytes`` handed out, it keeps the resident memory of
-        a pass over the whole store bounded.
+        a pass over the whole store bounded. Nothing to do for a store that
+        stays resident (``stays_resident``, see the class docstring).
         """
+        self.handed_out = 0
+        if self.stays_resident:
+            return
         for mm in self.maps:
             mm.madvise(mmap.MADV_DONTNEED)
-        self.handed_out = 0
 
     def __len__(self) -> int:
         return len(self.names)
@@ -336,7 +339,7 @@ class StoredStructures(Sequence):
         if not -len(self) <= s < len(self):
             raise IndexError(f"structure {s} of a store of {len(self)}")
         s = int(s) % len(self)
-        if self.handed_out > self.release_bytes and not self.stays_resident:
+        if self.handed_out > self.release_bytes:
             self.release()
         a = self.arrays
         atoms = slice(int(self.atom_offset_s[s]), int(self.atom_offset_s[s + 1]))

@@ -45,7 +45,7 @@ class StreamedBatches(Sequence):
         if isinstance(k, slice):
             return [self[j] for j in range(*k.indices(len(self)))]
         batch = make_batch([self.items[s] for s in self.chunks[k]], self.potential)
-        if getattr(self.items, "stays_resident", True) is False:
+        if hasattr(self.items, "release"):
             self.items.release()  # the batch is a copy: drop the mapped pages now
         return batch
 
