@@ -52,17 +52,11 @@ def initial_structures(cfg: ActiveLearningConfig) -> list:
     return [unlabelled(a) for a in generated]
 
 
-def random_strain(atoms, max_strain: float, rng):
-    """``atoms`` deformed by eps (symmetric, |eps_ab| <= max_strain): cell and R -> (1 + eps)."""
-    eps = rng.uniform(-max_strain, max_strain, (3, 3))
-    eps = 0.5 * (eps + eps.T)
-    atoms.set_cell(atoms.cell.array @ (np.eye(3) + eps), scale_atoms=True)
-    return atoms
-
-
 def start_structure(kind: str, cfg: ActiveLearningConfig, rng):
     """One start structure of ``kind`` (module docstring), ``info["start"] = kind``."""
     from ase.build import bulk, fcc100, surface
+
+    from nnp_ref.data.datasets import random_strain
 
     cubic = bulk(cfg.element, "fcc", a=cfg.lattice_constant, cubic=True)
     if kind == "surface":
@@ -74,7 +68,7 @@ def start_structure(kind: str, cfg: ActiveLearningConfig, rng):
     else:
         atoms = cubic.repeat(cfg.repeat)
         if kind == "strained":
-            atoms = random_strain(atoms, cfg.max_strain, rng)
+            atoms = random_strain(rng, atoms, cfg.max_strain)
         elif kind == "vacancy":
             del atoms[0]
         elif kind == "divacancy":
@@ -99,4 +93,4 @@ def md_starts(cfg: ActiveLearningConfig, iteration: int = 0) -> list:
             for j, kind in enumerate(cfg.starts)]  # fmt: skip
 
 
-__all__ = ["initial_structures", "md_starts", "random_strain", "start_structure", "unlabelled"]
+__all__ = ["initial_structures", "md_starts", "start_structure", "unlabelled"]

@@ -326,7 +326,7 @@ def _random_crystal(rng, symbols, crystal, a, repeat):
     return atoms
 
 
-def _strain(rng, atoms, max_strain):
+def random_strain(rng, atoms, max_strain):
     """Random homogeneous strain: R -> R (1 + eps), |eps_ab| <= max_strain, symmetric."""
     eps = rng.uniform(-max_strain, max_strain, (3, 3))
     eps = 0.5 * (eps + eps.T)
@@ -455,17 +455,17 @@ def generate_reference_data(
     while n_md > 0:
         T = float(temperatures[t_index % len(temperatures)])
         t_index += 1
-        start = _strain(rng, crystal_cell(), 0.5 * max_strain)
+        start = random_strain(rng, crystal_cell(), 0.5 * max_strain)
         take = min(md_snapshots, n_md)
         frames = _md_snapshots(rng, start, calc, T, take, md_every, md_equilibrate)
         out.extend(frames)
         bar.update(len(frames))
         n_md -= len(frames)
     for _ in range(n_of["rattled"]):
-        atoms = _strain(rng, crystal_cell(), max_strain)
+        atoms = random_strain(rng, crystal_cell(), max_strain)
         add(_rattle(rng, atoms, rng.uniform(*rattle)), "rattled bulk")
     for _ in range(n_of["vacancy"]):
-        atoms = _strain(rng, crystal_cell(), 0.5 * max_strain)
+        atoms = random_strain(rng, crystal_cell(), 0.5 * max_strain)
         n_vac = int(rng.integers(1, 3))
         del atoms[list(rng.choice(len(atoms), size=n_vac, replace=False))]
         add(_rattle(rng, atoms, rng.uniform(*rattle)), f"{n_vac} vacancy")
@@ -521,6 +521,7 @@ __all__ = [
     "elements_of",
     "generate_reference_data",
     "label",
+    "random_strain",
     "read_dataset",
     "reference_energy",
     "reference_forces",
