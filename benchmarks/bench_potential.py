@@ -23,7 +23,11 @@ import numpy as np
 from _common import cu2s, peak_memory_mb, wall_and_cpu, water_box, water_cluster
 
 from nnp_ref.descriptors.neighbours import neighbour_list
-from nnp_ref.descriptors.symmetry_functions import PARALLEL_MIN_ATOMS, element_indices
+from nnp_ref.descriptors.symmetry_functions import (
+    PARALLEL_MIN_ATOMS,
+    element_indices,
+    use_parallel,
+)
 from nnp_ref.model.network_kernel import structure_energies
 from nnp_ref.model.potential import (
     atom_blocks,
@@ -78,7 +82,7 @@ def phases(potential, atoms):
     out["neighbour list"] = time.perf_counter() - t
     s_max = sfs.table_esq.shape[1]
     n_threads = numba.get_num_threads()
-    parallel = n_threads > 1 and len(atoms) >= PARALLEL_MIN_ATOMS
+    parallel = use_parallel(len(atoms))
     bounds = atom_blocks(
         nl.offsets_n1, s_max, min_atoms=PARALLEL_MIN_ATOMS * n_threads if parallel else 1
     )

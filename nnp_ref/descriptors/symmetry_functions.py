@@ -81,6 +81,16 @@ from nnp_ref.descriptors.terms import (
 PARALLEL_MIN_ATOMS = 256
 
 
+def use_parallel(n_atoms: int) -> bool:
+    """True if the parallel kernels should run: more than one Numba thread, >= PARALLEL_MIN_ATOMS.
+
+    The one rule for every kernel compiled serial and parallel (descriptors,
+    networks, pair contraction, force gather); Numba's thread count is the
+    user's choice (``NUMBA_NUM_THREADS`` / ``numba.set_num_threads``).
+    """
+    return numba.get_num_threads() > 1 and n_atoms >= PARALLEL_MIN_ATOMS
+
+
 # ---------------------------------------------------------------------------
 # The kernel: one loop over atoms, each atom's terms from ``terms.atom_terms``.
 # ---------------------------------------------------------------------------
@@ -248,8 +258,7 @@ class SymmetryFunctionSet:
         equally fast (water box, measured) while the parallel one takes about
         5 s longer to compile on first use.
         """
-        n_threads = numba.get_num_threads()
-        parallel = n_threads > 1 and last_atom - first_atom >= PARALLEL_MIN_ATOMS
+        parallel = use_parallel(last_atom - first_atom)
         run = descriptor_kernel if parallel else descriptor_kernel_serial
         return run(
             elem_n,
@@ -285,4 +294,5 @@ __all__ = [
     "build_table",
     "descriptor_kernel",
     "descriptor_kernel_serial",
+    "use_parallel",
 ]

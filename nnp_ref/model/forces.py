@@ -22,12 +22,11 @@ Behler, J. Chem. Phys. 134, 074106 (2011); Singraber et al., JCTC 15, 1827 (2019
 
 from __future__ import annotations
 
-import numba
 import numpy as np
 from numba import prange
 
 from nnp_ref.descriptors.jit import kernel
-from nnp_ref.descriptors.symmetry_functions import PARALLEL_MIN_ATOMS
+from nnp_ref.descriptors.symmetry_functions import use_parallel
 from nnp_ref.descriptors.terms import counting_sort
 
 
@@ -136,7 +135,7 @@ def pair_forces(dEdD_pc, i_p, j_p, n, offsets_n1=None):
     sorted by centre (``offsets_n1``, from ``i_p`` if not given); both give
     the same bits.
     """
-    if numba.get_num_threads() == 1 or n < PARALLEL_MIN_ATOMS:
+    if not use_parallel(n):
         return pair_forces_scatter(dEdD_pc, i_p, j_p, n)
     if offsets_n1 is None:
         if i_p.shape[0] and np.any(i_p[1:] < i_p[:-1]):

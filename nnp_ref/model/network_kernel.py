@@ -37,7 +37,7 @@ import numpy as np
 from numba import prange
 
 from nnp_ref.descriptors.jit import kernel
-from nnp_ref.descriptors.symmetry_functions import PARALLEL_MIN_ATOMS
+from nnp_ref.descriptors.symmetry_functions import use_parallel
 from nnp_ref.model.activations import CODES
 from nnp_ref.model.extrapolation import tolerant_range
 
@@ -263,8 +263,7 @@ def structure_energies(potential, G_ns, elem_n, with_derivatives, extrapolation,
     w_flat, first_layer_e1, layout_l4, c_l = network_layout(networks)
     a_ns = arrays.a_es[elem_n]
     X_ns = G_ns * a_ns + arrays.b_es[elem_n]  # X = a G + b
-    parallel = numba.get_num_threads() > 1 and len(elem_n) >= PARALLEL_MIN_ATOMS
-    run = network_energies_parallel if parallel else network_energies
+    run = network_energies_parallel if use_parallel(len(elem_n)) else network_energies
     NN_n, dNNdX_ns = run(elem_n, X_ns, w_flat, first_layer_e1, layout_l4, c_l)
     offsets_e = np.array([potential.energy_offsets[e] for e in potential.elements])
     c = potential.energy_scale

@@ -35,6 +35,7 @@ from nnp_ref.descriptors.symmetry_functions import (
     SymmetryFunction,
     SymmetryFunctionSet,
     element_indices,
+    use_parallel,
 )
 from nnp_ref.model import network as nn
 from nnp_ref.model.extrapolation import (  # noqa: F401  (re-exported)
@@ -325,9 +326,8 @@ def _lean_pass(potential, elem_n, nl, extrapolation):
     # With several threads, blocks of a large structure with PARALLEL_MIN_ATOMS
     # atoms per thread: few blocks, as each block's parallel kernels end in a
     # barrier (compute_block, the networks and the contraction run in parallel).
-    n_threads = numba.get_num_threads()
-    parallel = n_threads > 1 and n >= PARALLEL_MIN_ATOMS
-    min_atoms = PARALLEL_MIN_ATOMS * n_threads if parallel else 1
+    parallel = use_parallel(n)
+    min_atoms = PARALLEL_MIN_ATOMS * numba.get_num_threads() if parallel else 1
     bounds = atom_blocks(nl.offsets_n1, s_max, min_atoms=min_atoms)
     contract = contract_pairs_parallel if parallel else contract_pairs
     for first, last in zip(bounds[:-1], bounds[1:]):
