@@ -23,16 +23,11 @@ import numpy as np
 from _common import cu2s, peak_memory_mb, wall_and_cpu, water_box, water_cluster
 
 from nnp_ref.descriptors.neighbours import neighbour_list
-from nnp_ref.descriptors.symmetry_functions import (
-    PARALLEL_MIN_ATOMS,
-    element_indices,
-    use_parallel,
-)
+from nnp_ref.descriptors.symmetry_functions import element_indices
 from nnp_ref.model.network_kernel import structure_energies
 from nnp_ref.model.potential import (
     atom_blocks,
     contract_pairs,
-    contract_pairs_parallel,
     evaluate_atoms,
     pair_forces,
 )
@@ -71,7 +66,8 @@ def small_structures(potential):
 
 
 def phases(potential, atoms):
-    """Time each phase of one lean energy + force evaluation (the blocks of ``_lean_pass``)."""
+    """Time each phase of one lean energy + force evaluation (the blocks of ``_lean_pass``, one
+    after the other on this thread)."""
     R, cell, pbc = atoms.positions, atoms.cell.array, atoms.pbc
     sfs = potential.descriptor
     elem_n = element_indices(atoms.get_chemical_symbols(), potential.elements)
@@ -81,12 +77,7 @@ def phases(potential, atoms):
     nl = neighbour_list(R, cell, pbc, sfs.cutoff)
     out["neighbour list"] = time.perf_counter() - t
     s_max = sfs.table_esq.shape[1]
-    n_threads = numba.get_num_threads()
-    parallel = use_parallel(len(atoms))
-    bounds = atom_blocks(
-        nl.offsets_n1, s_max, min_atoms=PARALLEL_MIN_ATOMS * n_threads if parallel else 1
-    )
-    contract = contract_pairs_parallel if parallel else contract_pairs
+    bounds = atom_blocks(nl.offsets_n1, s_max)
     dEdD_pc = np.zeros((len(nl.i_p), 3))
     for first, last in zip(bounds[:-1], bounds[1:]):
         t = time.perf_counter()
@@ -98,7 +89,7 @@ def phases(potential, atoms):
         t = time.perf_counter()
         pairs = slice(nl.offsets_n1[first], nl.offsets_n1[last])
         offsets_b1 = nl.offsets_n1[first : last + 1] - nl.offsets_n1[first]
-        contract(dEdG_bs, dGdR_psc, offsets_b1, dEdD_pc[pairs])
+        contract_pairs(dEdG_bs, dGdR_psc, offsets_b1, dEdD_pc[pairs])
         out["dE/dD and forces"] += time.perf_counter() - t
     t = time.perf_counter()
     pair_forces(dEdD_pc, nl.i_p, nl.j_p, len(atoms))
@@ -114,8 +105,8 @@ def threads_section(potential, atoms):
 
     Wall and CPU time, and the load average before and after: on a shared
     machine the 2-thread wall time depends on what else runs, and the ratio
-    of the descriptor kernel alone (G + dG/dR of all atoms in one block, the
-    parallel part with the fewest barriers) shows what the machine allows.
+    of the stored-derivative descriptors alone (G + dG/dR of all atoms, blocks
+    on threads, no serial part) shows what the machine allows.
     """
     elem_n = element_indices(atoms.get_chemical_symbols(), potential.elements)
     nl = neighbour_list(atoms.positions, atoms.cell.array, atoms.pbc, potential.cutoff)
@@ -124,7 +115,7 @@ def threads_section(potential, atoms):
         "lean energy + forces": lambda: evaluate_atoms(
             potential, atoms, stress=False, store_derivatives=False, extrapolation="off"
         ),
-        "descriptor kernel alone": lambda: sfs.compute_block(elem_n, nl, 0, len(atoms)),
+        "descriptors + dG/dR alone": lambda: sfs.compute_from_list(elem_n, nl),
     }
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
     print(f"threads section (interleaved rounds), load average before: {load}")
@@ -142,7 +133,7 @@ def threads_section(potential, atoms):
         )
     numba.set_num_threads(1)
     load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
-    print(f"    load average after: {load}; Numba threading layer: {numba.threading_layer()}")
+    print(f"    load average after: {load}")
 
 
 def main():

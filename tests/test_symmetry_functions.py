@@ -385,17 +385,15 @@ def test_compact_types_derivatives_vs_finite_differences(seed, pbc):
     np.testing.assert_allclose(desc.dGself_nsc, -total, atol=1e-13)
 
 
-def test_serial_and_parallel_kernels_agree_and_no_global_state(monkeypatch):
-    """The serial and the parallel kernel (same source) give identical arrays, and
-    computing descriptors never touches Numba's thread count (thread safety)."""
+def test_blocks_and_threads_agree_and_no_global_state(monkeypatch):
+    """A block of atoms gives the rows of the whole structure, on one thread or
+    split over threads, and computing descriptors never touches Numba's thread
+    count (thread safety)."""
     import numba
 
+    from nnp_ref.descriptors import threads
     from nnp_ref.descriptors.neighbours import neighbour_list
-    from nnp_ref.descriptors.symmetry_functions import (
-        descriptor_kernel,
-        descriptor_kernel_serial,
-        element_indices,
-    )
+    from nnp_ref.descriptors.symmetry_functions import element_indices
 
     def forbidden(*args):
         raise AssertionError("descriptors must not change Numba's thread count")
@@ -405,14 +403,15 @@ def test_serial_and_parallel_kernels_agree_and_no_global_state(monkeypatch):
     atoms = random_structure(31, n=40, box=7.0)
     elem_n = element_indices(atoms.get_chemical_symbols(), sfs.elements)
     nl = neighbour_list(atoms.positions, atoms.cell.array, atoms.pbc, sfs.cutoff)
-    args = (elem_n, sfs.table_esq, sfs.index, nl.j_p, nl.D_pc, nl.d_p, nl.offsets_n1)
-    for first, last in [(0, 40), (7, 23)]:
-        serial = descriptor_kernel_serial(*args, np.int64(first), np.int64(last), True, True)
-        parallel = descriptor_kernel(*args, np.int64(first), np.int64(last), True, True)
-        for a, b in zip(serial, parallel):
-            np.testing.assert_array_equal(a, b)
-    whole = sfs.compute_atoms(atoms, with_strain=True)
-    np.testing.assert_array_equal(whole.G_ns[7:23], serial[0])
+    whole = sfs.compute_from_list(elem_n, nl, with_strain=True)
+    block = sfs.compute_block(elem_n, nl, 7, 23, with_strain=True)
+    np.testing.assert_array_equal(whole.G_ns[7:23], block[0])
     p0, p1 = nl.offsets_n1[7], nl.offsets_n1[23]
-    np.testing.assert_array_equal(whole.dGdR_psc[p0:p1], serial[1])
-    np.testing.assert_array_equal(whole.dGdeps_nscc[7:23], serial[3])
+    np.testing.assert_array_equal(whole.dGdR_psc[p0:p1], block[1])
+    np.testing.assert_array_equal(whole.dGself_nsc[7:23], block[2])
+    np.testing.assert_array_equal(whole.dGdeps_nscc[7:23], block[3])
+    monkeypatch.setattr(threads, "thread_count", lambda: 3)
+    monkeypatch.setattr(threads, "PARALLEL_MIN_ATOMS", 1)
+    split = sfs.compute_from_list(elem_n, nl, with_strain=True)  # blocks on 3 threads
+    for name in ("G_ns", "dGdR_psc", "dGself_nsc", "dGdeps_nscc"):
+        np.testing.assert_array_equal(getattr(split, name), getattr(whole, name))

@@ -1,9 +1,10 @@
-"""Threads change the speed, never the numbers: 1 and 2 Numba threads give the same bits.
+"""Threads change the speed, never the numbers: 1 and 2 threads give the same bits.
 
-The parallel kernels (descriptors, networks, dE/dD per pair, the force
-gather) split the work over atoms so that each atom's numbers are summed in
-the order of the serial code. Checked kernel by kernel in this process, and
-end to end in a subprocess with NUMBA_NUM_THREADS=2 (so that two threads exist
+Large structures run as blocks of atoms on Python threads
+(``nnp_ref.descriptors.threads``); every kernel releases the GIL and each
+block writes only its own rows, so every atom's numbers are summed in the
+order of the serial code. Checked here for the thread pool itself, and end to
+end in a subprocess with NUMBA_NUM_THREADS=2 (so that two threads exist
 whatever the machine) on a periodic box of 343 atoms (>= PARALLEL_MIN_ATOMS).
 """
 
@@ -14,25 +15,13 @@ import textwrap
 from pathlib import Path
 
 import numpy as np
+import pytest
 from ase import Atoms
 
-from nnp_ref.descriptors.neighbours import neighbour_list
-from nnp_ref.descriptors.symmetry_functions import PARALLEL_MIN_ATOMS
-from nnp_ref.model.forces import (
-    _gather_loop,
-    contract_pairs,
-    contract_pairs_parallel,
-    neighbour_transpose,
-    pair_forces_gather,
-    pair_forces_scatter,
-)
-from nnp_ref.model.network_kernel import (
-    _network_kernel_parallel,
-    _network_kernel_serial,
-    network_layout,
-)
+from nnp_ref.descriptors import threads
+from nnp_ref.descriptors.jit import kernel
+from nnp_ref.descriptors.threads import PARALLEL_MIN_ATOMS, even_bounds, map_blocks
 from nnp_ref.model.potential import atom_blocks
-from tests.test_network import random_network
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -50,65 +39,65 @@ def test_box_is_large_enough_for_the_parallel_path():
     assert len(jittered_box(0)) >= PARALLEL_MIN_ATOMS
 
 
-def test_neighbour_transpose_lists_each_atoms_neighbour_pairs_in_order():
-    atoms = jittered_box(1, per_side=4)
-    nl = neighbour_list(atoms.positions, atoms.cell.array, atoms.pbc, 3.0)
-    n = len(atoms)
-    offsets_n1, q_t = neighbour_transpose(nl.j_p, np.int64(n))
+@kernel
+def _spin(n):
+    """A kernel that runs for a while (releasing the GIL, as every package kernel)."""
+    x = 0.0
     for k in range(n):
-        expected = np.flatnonzero(nl.j_p == k)
-        np.testing.assert_array_equal(q_t[offsets_n1[k] : offsets_n1[k + 1]], expected)
+        x += 1.0 / (k + 1.0)
+    return x
 
 
-def test_force_gather_equals_scatter_bitwise():
-    """Same bits as the scatter, also for self-image pairs (i = j) of a small cell."""
-    rng = np.random.default_rng(2)
-    for atoms, cutoff in [(jittered_box(2, per_side=4), 3.5), (jittered_box(3, per_side=2), 4.0)]:
-        nl = neighbour_list(atoms.positions, atoms.cell.array, atoms.pbc, cutoff)
-        assert cutoff < 4.0 or np.any(nl.i_p == nl.j_p)  # the small cell sees its own images
-        n = len(atoms)
-        dEdD_pc = rng.normal(size=(len(nl.i_p), 3)) * 10.0 ** rng.integers(-8, 8, (len(nl.i_p), 1))
-        scatter_nc = pair_forces_scatter(dEdD_pc, nl.i_p, nl.j_p, n)
-        nb_offsets_n1, q_t = neighbour_transpose(nl.j_p, np.int64(n))
-        for gather in (pair_forces_gather, _gather_loop):  # compiled parallel, plain Python
-            F_nc = gather(dEdD_pc, nl.offsets_n1, nb_offsets_n1, q_t)
-            np.testing.assert_array_equal(F_nc, scatter_nc)
+def test_blocks_come_back_in_order_on_threads(monkeypatch):
+    monkeypatch.setattr(threads, "thread_count", lambda: 3)
+    bounds = even_bounds(10, 4)
+    assert bounds == [0, 2, 5, 7, 10]
+    done = []
+
+    def task(first, last):
+        _spin(200_000 * (10 - first))  # the first blocks take longest
+        done.append(first)
+        return list(range(first, last))
+
+    parts = map_blocks(task, bounds, parallel=True)
+    assert [k for part in parts for k in part] == list(range(10))
+    assert sorted(done) == [0, 2, 5, 7]
 
 
-def test_contraction_serial_and_parallel_bitwise():
-    rng = np.random.default_rng(4)
-    offsets_b1 = np.cumsum(np.concatenate([[0], rng.integers(0, 9, 300)])).astype(np.int64)
-    dGdR_psc = rng.normal(size=(offsets_b1[-1], 11, 3))
-    dEdG_bs = rng.normal(size=(300, 11))
-    serial_pc, parallel_pc = np.zeros((offsets_b1[-1], 3)), np.zeros((offsets_b1[-1], 3))
-    contract_pairs(dEdG_bs, dGdR_psc, offsets_b1, serial_pc)
-    contract_pairs_parallel(dEdG_bs, dGdR_psc, offsets_b1, parallel_pc)
-    np.testing.assert_array_equal(parallel_pc, serial_pc)
-    i_p = np.repeat(np.arange(300), np.diff(offsets_b1))
-    reference_pc = np.einsum("ps,psc->pc", dEdG_bs[i_p], dGdR_psc)
-    np.testing.assert_allclose(serial_pc, reference_pc, rtol=1e-13, atol=1e-13)
+def test_a_failing_block_raises_in_the_caller(monkeypatch):
+    monkeypatch.setattr(threads, "thread_count", lambda: 2)
+
+    def task(first, last):
+        if first == 5:
+            raise ValueError(f"bad block {first}-{last}")
+        return first
+
+    with pytest.raises(ValueError, match="bad block 5-10"):
+        map_blocks(task, [0, 5, 10], parallel=True)
+    assert map_blocks(task, [0, 3, 5], parallel=False) == [0, 3]
 
 
-def test_networks_serial_and_parallel_chunks_bitwise():
-    nets = [random_network(5, (7, 4), ("t", "s", "l"), False, seed=0),
-            random_network(6, (3,), ("p", "l"), True, seed=1)]  # fmt: skip
-    rng = np.random.default_rng(5)
-    elem_n = rng.integers(0, 2, 301)
-    X_ns = rng.normal(size=(301, 6))
-    layout = network_layout(nets)
-    NN_n, dNNdX_ns = _network_kernel_serial(elem_n, X_ns, *layout, 1)
-    for n_chunks in (2, 7, 301):
-        NN_par, dNNdX_par = _network_kernel_parallel(elem_n, X_ns, *layout, n_chunks)
-        np.testing.assert_array_equal(NN_par, NN_n)
-        np.testing.assert_array_equal(dNNdX_par, dNNdX_ns)
+def test_serial_below_the_size_rule(monkeypatch):
+    monkeypatch.setattr(threads, "thread_count", lambda: 2)
+    assert threads.use_parallel(PARALLEL_MIN_ATOMS)
+    assert not threads.use_parallel(PARALLEL_MIN_ATOMS - 1)
+    monkeypatch.setattr(threads, "thread_count", lambda: 1)
+    assert not threads.use_parallel(10 * PARALLEL_MIN_ATOMS)
 
 
-def test_threaded_blocks_are_few():
+def test_even_bounds_cover_every_atom_once():
+    for n, k in [(1, 4), (7, 3), (1080, 8), (5, 5)]:
+        b = even_bounds(n, k)
+        assert b[0] == 0 and b[-1] == n and len(b) - 1 == min(k, n)
+        assert np.all(np.diff(b) >= 1) and np.diff(b).max() - np.diff(b).min() <= 1
+
+
+def test_lean_blocks_hold_their_bytes():
     offsets_n1 = np.arange(0, 2001 * 100, 100, dtype=np.int64)  # 2000 atoms, 100 pairs each
-    one = atom_blocks(offsets_n1, 30)
-    two = atom_blocks(offsets_n1, 30, min_atoms=2 * PARALLEL_MIN_ATOMS)
-    assert len(one) - 1 > 10 and len(two) - 1 == 2000 // (2 * PARALLEL_MIN_ATOMS)
-    assert np.all(np.diff(two) >= 2 * PARALLEL_MIN_ATOMS)
+    bounds = atom_blocks(offsets_n1, 30, block_bytes=24 * 30 * 1000)  # 1000 pairs per block
+    assert bounds == list(range(0, 2001, 10))
+    one = atom_blocks(offsets_n1, 30, block_bytes=1)  # too small for one atom: one atom each
+    assert one == list(range(2001))
 
 
 SCRIPT = textwrap.dedent(
@@ -116,18 +105,33 @@ SCRIPT = textwrap.dedent(
     import sys
     import numba
     import numpy as np
+    from concurrent.futures import ThreadPoolExecutor
     from tests.test_potential import make_potential
     from tests.test_threads import jittered_box
-    from nnp_ref.model.potential import evaluate_atoms
+    from nnp_ref.descriptors import threads as threads_module
+    from nnp_ref.model import potential as potential_module
 
+    pools = []
+
+    class CountedPool(ThreadPoolExecutor):
+        def __init__(self, n_threads, **kwargs):
+            pools.append(n_threads)
+            super().__init__(n_threads, **kwargs)
+
+    threads_module.ThreadPoolExecutor = CountedPool
+    potential_module.LEAN_BLOCK_BYTES = 50_000  # many blocks on the lean path
     potential, atoms = make_potential(), jittered_box(0)
     results = {}
     for threads in (1, 2):
         numba.set_num_threads(threads)
         for store in (False, True):
-            r = evaluate_atoms(potential, atoms, store_derivatives=store, extrapolation="off")
+            r = potential_module.evaluate_atoms(
+                potential, atoms, store_derivatives=store, extrapolation="off"
+            )
             for name in ("energies_n", "forces_nc", "stress_cc"):
                 results[f"{name}_{threads}_{int(store)}"] = getattr(r, name)
+        results[f"pools_{threads}"] = np.array(pools + [0])
+        pools.clear()
     np.savez(sys.argv[1], **results)
     """
 )
@@ -142,6 +146,8 @@ def test_two_threads_give_the_bits_of_one(tmp_path):
     )
     assert run.returncode == 0, run.stderr[-2000:]
     r = np.load(out)
+    assert r["pools_1"].tolist() == [0]  # one thread: no pool at all
+    assert len(r["pools_2"]) > 3 and set(r["pools_2"][:-1]) == {2}  # both paths used 2 threads
     for store in (0, 1):
         for name in ("energies_n", "forces_nc", "stress_cc"):
             np.testing.assert_array_equal(r[f"{name}_2_{store}"], r[f"{name}_1_{store}"])

@@ -17,9 +17,12 @@ kernel can never run a stale callee; the price is a full recompile (about
 10 s) after such an edit, and nothing for edits elsewhere (CLI, I/O, docs).
 The hash is computed once per process, when the first kernel is decorated.
 The cache directory is Numba's usual one (``NUMBA_CACHE_DIR`` or
-``__pycache__``); only the stamp differs. Kernels compiled from one Python
-function with different options (serial and parallel) get a ``tag`` so that
-their cache files do not collide.
+``__pycache__``); only the stamp differs.
+
+Threads. Kernels are compiled with ``nogil=True``: they release Python's
+global lock while they run, so blocks of atoms can run on Python threads
+side by side (``nnp_ref.descriptors.threads``). No kernel uses Numba's
+``parallel=True``: one compiled version of each.
 
 Compilation message. The first time in a process that a kernel has to be
 compiled (no usable cache entry), one line goes to stderr, so that the
@@ -85,17 +88,15 @@ class _PackageStampLocator(_CacheLocator):
 
 
 class _PackageCacheImpl(CompileResultCacheImpl):
-    tag = ""
-
     def __init__(self, py_func):
         super().__init__(py_func)
         self._locator = _PackageStampLocator(self._locator)
-        if self.tag:
-            self._filename_base = f"{self.tag}-{self._filename_base}"
 
 
 class _PackageFunctionCache(FunctionCache):
     """Function cache with the package stamp; announces a compilation on a miss."""
+
+    _impl_class = _PackageCacheImpl
 
     def load_overload(self, sig, target_context):
         data = super().load_overload(sig, target_context)
@@ -104,26 +105,20 @@ class _PackageFunctionCache(FunctionCache):
         return data
 
 
-def kernel(fn=None, *, parallel: bool = False, tag: str = ""):
+def kernel(py_func):
     """``numba.njit`` with the package-stamped disk cache (see the module docstring).
 
-    Use as ``@kernel`` or ``kernel(parallel=True, tag="parallel")(py_function)``.
-    Under ``NUMBA_DISABLE_JIT=1`` the plain Python function is returned.
+    Use as ``@kernel``. Under ``NUMBA_DISABLE_JIT=1`` the plain Python function
+    is returned. ``nogil=True``: the kernel releases the GIL (threads, above).
     ``error_model="numpy"``: a float division by zero gives inf/nan as in
     NumPy instead of a Python exception, so the compiler need not guard
     every division (the kernels test their divisors where it matters).
     """
 
-    def decorate(py_func):
-        dispatcher = numba.njit(parallel=parallel, error_model="numpy")(py_func)
-        if isinstance(dispatcher, Dispatcher):
-            impl = type("_TaggedCacheImpl", (_PackageCacheImpl,), {"tag": tag})
-            cache_class = type("_TaggedFunctionCache", (_PackageFunctionCache,), {})
-            cache_class._impl_class = impl
-            dispatcher._cache = cache_class(py_func)
-        return dispatcher
-
-    return decorate if fn is None else decorate(fn)
+    dispatcher = numba.njit(error_model="numpy", nogil=True)(py_func)
+    if isinstance(dispatcher, Dispatcher):
+        dispatcher._cache = _PackageFunctionCache(py_func)
+    return dispatcher
 
 
 __all__ = ["COMPILE_MESSAGE", "announce_compilation", "kernel", "package_kernel_stamp"]

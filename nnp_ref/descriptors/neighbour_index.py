@@ -17,6 +17,13 @@ group* r: their radial product R_k(r_l) R_k(r_m) [R_k(r_lm)] is the same, only
 the angular factor (zeta, lambda) differs. Per triplet the kernel computes the
 product once per group and then loops over the group's members q (n2p2 does
 the same: ``SymGrpExpAngn``, ``SymGrpExpAngw`` in ``src/libnnp``).
+
+Angular factors. Across groups the same angular factor recurs: a potential
+has a few (zeta, lambda) (water: 4, Cu2S: 4) but many radial groups. Each
+distinct angular factor of (e, f, g), (zeta, lambda) for the exponential
+types and (subtype, theta_l, theta_r) for the compact ones, is an *angle* t:
+per triplet the kernel computes A_t(cos theta) and its derivative once, and
+each member q reads its angle ``member_angle_eeeq``.
 """
 
 from __future__ import annotations
@@ -25,6 +32,8 @@ import numpy as np
 
 from nnp_ref.descriptors.terms import (
     ALPHA,
+    ANG_L,
+    ANG_R,
     CTYPE,
     E1,
     E2,
@@ -32,11 +41,13 @@ from nnp_ref.descriptors.terms import (
     KIND,
     KIND_NARROW,
     KIND_RADIAL,
+    LAM,
     RC,
     RL,
     RS,
     SUBTYPE,
     TYPE,
+    ZETA,
 )
 
 
@@ -90,6 +101,17 @@ def radial_legs(table_sq, n_s):
     return leg_s, leg_row_k, leg_cut_k
 
 
+def angle_key(row):
+    """Parameters of an angular function's angular factor: equal keys, equal A(cos theta).
+
+    (zeta, lambda) for the exponential types (3, 9, 13: the prefactor
+    2^(1 - zeta) follows from zeta); (subtype, theta_l, theta_r) for the compact ones.
+    """
+    if row[TYPE] >= 20:
+        return ("compact", row[SUBTYPE], row[ANG_L], row[ANG_R])
+    return ("exp", row[ZETA], row[LAM])
+
+
 def build_neighbour_index(table_esq, n_s_e, Znum_e):
     """Which functions a neighbour (pair) contributes to, with what weight, for the kernel.
 
@@ -102,11 +124,15 @@ def build_neighbour_index(table_esq, n_s_e, Znum_e):
       central element e to which a neighbour of element f contributes, their
       legs and weights (:func:`neighbour_weight`);
     - ``angular = (group_count_eee, group_leg_eeer, group_narrow_eeer,
-      group_stop_eeer, member_s_eeeq, member_w_eeeq)``: the radial groups r of
+      group_stop_eeer, member_s_eeeq, member_w_eeeq, member_angle_eeeq,
+      angle_count_eee, angle_row_eeet)``: the radial groups r of
       the angular functions of e for a neighbour pair of elements (f, g), in
       either order; group r's members are the slots
       ``group_stop_eeer[e, f, g, r-1] .. group_stop_eeer[e, f, g, r]`` (from 0
-      for r = 0) of ``member_s_eeeq`` (function) and ``member_w_eeeq`` (weight);
+      for r = 0) of ``member_s_eeeq`` (function), ``member_w_eeeq`` (weight)
+      and ``member_angle_eeeq`` (its angle t); the angles
+      t < ``angle_count_eee[e, f, g]`` are the distinct angular factors, each
+      with a function ``angle_row_eeet[e, f, g, t]`` whose row holds its parameters;
     - ``rjk_limit_eee[e, f, g]``: no angular function of e for the pair (f, g)
       contributes when r_jk >= this (inf if a wide type needs no r_jk limit).
     """
@@ -126,6 +152,9 @@ def build_neighbour_index(table_esq, n_s_e, Znum_e):
     group_stop_eeer = np.zeros((n_e, n_e, n_e, s_max), dtype=np.int64)
     member_s_eeeq = np.zeros((n_e, n_e, n_e, s_max), dtype=np.int64)
     member_w_eeeq = np.zeros((n_e, n_e, n_e, s_max))
+    member_angle_eeeq = np.zeros((n_e, n_e, n_e, s_max), dtype=np.int64)
+    angle_count_eee = np.zeros((n_e, n_e, n_e), dtype=np.int64)
+    angle_row_eeet = np.zeros((n_e, n_e, n_e, s_max), dtype=np.int64)
     rjk_limit_eee = np.zeros((n_e, n_e, n_e))
     for e in range(n_e):
         leg_s, leg_row_k, leg_cut_k = per_element[e]
@@ -144,16 +173,22 @@ def build_neighbour_index(table_esq, n_s_e, Znum_e):
                     radial_count_ee[e, f] += 1
             for g in range(n_e):
                 groups = _radial_groups(table_esq[e], n_s_e[e], leg_s, leg_cut_k, f, g, Znum_e)
-                q = 0
+                q, angles = 0, {}
                 for r, (leg, narrow, members) in enumerate(groups):
                     group_leg_eeer[e, f, g, r], group_narrow_eeer[e, f, g, r] = leg, narrow
                     for s, w in members:
                         member_s_eeeq[e, f, g, q], member_w_eeeq[e, f, g, q] = s, w
+                        key = angle_key(table_esq[e, s])
+                        if key not in angles:
+                            angle_row_eeet[e, f, g, len(angles)] = s
+                            angles[key] = len(angles)
+                        member_angle_eeeq[e, f, g, q] = angles[key]
                         q += 1
                     group_stop_eeer[e, f, g, r] = q
                     limit = table_esq[e, members[0][0], RC] if narrow else np.inf
                     rjk_limit_eee[e, f, g] = max(rjk_limit_eee[e, f, g], limit)
                 group_count_eee[e, f, g] = len(groups)
+                angle_count_eee[e, f, g] = len(angles)
     legs = (n_legs_e, leg_row_ek, leg_cut_ek)
     radial = (radial_ees, radial_leg_ees, radial_count_ee, radial_w_ees)
     angular = (
@@ -163,6 +198,9 @@ def build_neighbour_index(table_esq, n_s_e, Znum_e):
         group_stop_eeer,
         member_s_eeeq,
         member_w_eeeq,
+        member_angle_eeeq,
+        angle_count_eee,
+        angle_row_eeet,
     )
     return legs, radial, angular, rjk_limit_eee
 

@@ -30,9 +30,9 @@ column ``TYPE``, not a class. ``descriptor_kernel`` is one
 loop over atoms; each atom's terms come from the small per-equation kernels
 of ``nnp_ref.descriptors.terms`` (radial legs, radial terms, angular terms,
 self and strain terms, each with its derivative derived in its docstring).
-The same source is compiled serial and parallel; the friendly layer picks
-one by the structure's size and Numba's thread count, changing no global
-state. The kernel returns, for one structure (or a block of its atoms),
+A large structure runs as blocks of atoms on threads
+(``nnp_ref.descriptors.threads``), every atom computed by the same code. The
+kernel fills, for one structure (or a block of its atoms),
 
 - ``G_ns``: raw G of every atom (row i uses the set of element Z_i, padded
   with zeros to the largest set),
@@ -52,10 +52,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numba
 import numpy as np
 from ase.data import atomic_numbers
-from numba import prange
 
 from nnp_ref.descriptors.cutoff import CUTOFF_TYPES
 from nnp_ref.descriptors.jit import kernel
@@ -75,28 +73,21 @@ from nnp_ref.descriptors.terms import (
     atom_terms,
     self_and_strain_terms,
 )
-
-# With more than one Numba thread, structures with fewer atoms use the serial
-# kernel: starting the thread pool costs more than it saves (a lot on a busy machine).
-PARALLEL_MIN_ATOMS = 256
-
-
-def use_parallel(n_atoms: int) -> bool:
-    """True if the parallel kernels should run: more than one Numba thread, >= PARALLEL_MIN_ATOMS.
-
-    The one rule for every kernel compiled serial and parallel (descriptors,
-    networks, pair contraction, force gather); Numba's thread count is the
-    user's choice (``NUMBA_NUM_THREADS`` / ``numba.set_num_threads``).
-    """
-    return numba.get_num_threads() > 1 and n_atoms >= PARALLEL_MIN_ATOMS
-
+from nnp_ref.descriptors.threads import (  # noqa: F401  (re-exported)
+    PARALLEL_MIN_ATOMS,
+    even_bounds,
+    map_blocks,
+    thread_count,
+    use_parallel,
+)
 
 # ---------------------------------------------------------------------------
 # The kernel: one loop over atoms, each atom's terms from ``terms.atom_terms``.
 # ---------------------------------------------------------------------------
 
 
-def _descriptor_loop(
+@kernel
+def descriptor_kernel(
     elem_n,
     table_esq,
     index,
@@ -108,62 +99,43 @@ def _descriptor_loop(
     last_atom,
     with_derivatives,
     with_strain,
+    results,
 ):
-    """G and (optionally) dGdR_psc, dGself_nsc, dGdeps_nscc for atoms first_atom..last_atom-1.
+    """G and (optionally) dGdR_psc, dGself_nsc, dGdeps_nscc of atoms first_atom..last_atom-1.
 
-    Rows of the results are numbered from ``first_atom`` (atoms) and from
-    ``offsets_n1[first_atom]`` (pairs): a block of atoms needs memory for its
-    own pairs only (``potential.evaluate``'s memory-lean path). Arrays not
-    asked for have zero length. Returns ``G_bs, dGdR_psc, dGself_bsc, dGdeps_bscc``.
-
-    Compiled twice from this one source: serial (:data:`descriptor_kernel_serial`)
-    and parallel over atoms (:data:`descriptor_kernel`); each atom owns the
-    rows ``offsets_n1[i]:offsets_n1[i+1]`` of its pairs, so there are no races.
+    Adds into ``results`` = (G_bs, dGdR_psc, dGself_bsc, dGdeps_bscc), zeroed
+    arrays (:func:`block_arrays`) whose rows are numbered from ``first_atom``
+    (atoms) and from ``offsets_n1[first_atom]`` (pairs): a block of atoms
+    needs memory for its own pairs only (``potential.evaluate``'s
+    memory-lean path), and blocks can run on threads side by side, each atom
+    owning the rows ``offsets_n1[i]:offsets_n1[i+1]`` of its pairs. Arrays
+    not asked for have zero length.
     """
-    n_b = last_atom - first_atom
+    G_bs, dGdR_psc, dGself_bsc, dGdeps_bscc = results
     s_max = table_esq.shape[1]
     p0 = offsets_n1[first_atom]
-    n_der = n_b if with_derivatives else 0
-    G_bs = np.zeros((n_b, s_max))
-    dGdR_psc = np.zeros((offsets_n1[last_atom] - p0 if with_derivatives else 0, s_max, 3))
-    dGself_bsc = np.zeros((n_der, s_max, 3))
-    dGdeps_bscc = np.zeros((n_der if with_strain else 0, s_max, 3, 3))
-    # Parallel loops cannot capture nested tuples: unpack here, repack per atom.
-    legs, radial, angular, rjk_limit_eee = index
-    n_legs_e, leg_row_ek, leg_cut_ek = legs
-    radial_ees, radial_leg_ees, radial_count_ee, radial_w_ees = radial
-    group_count_eee, group_leg_eeer, group_narrow_eeer, group_stop_eeer = angular[:4]
-    member_s_eeeq, member_w_eeeq = angular[4], angular[5]
-    for b in prange(n_b):
-        i = first_atom + b
-        e = elem_n[i]
+    no_strain_scc = np.zeros((0, 3, 3))
+    for i in range(first_atom, last_atom):
+        b, e = i - first_atom, elem_n[i]
         first, last = offsets_n1[i], offsets_n1[i + 1]
         elem_l = elem_n[j_p[first:last]]
         dGdD_lsc = dGdR_psc[first - p0 : last - p0] if with_derivatives else dGdR_psc[0:0]
         D_lc, d_l = D_pc[first:last], d_p[first:last]
-        out = (with_derivatives, G_bs[b], dGdD_lsc)
-        index_i = (
-            (n_legs_e, leg_row_ek, leg_cut_ek),
-            (radial_ees, radial_leg_ees, radial_count_ee, radial_w_ees),
-            (
-                group_count_eee,
-                group_leg_eeer,
-                group_narrow_eeer,
-                group_stop_eeer,
-                member_s_eeeq,
-                member_w_eeeq,
-            ),
-            rjk_limit_eee,
-        )
-        atom_terms(e, elem_l, table_esq[e], index_i, D_lc, d_l, out)
+        atom_terms(e, elem_l, table_esq[e], index, D_lc, d_l, (with_derivatives, G_bs[b], dGdD_lsc))
         if with_derivatives:
-            dGdeps_scc = dGdeps_bscc[b] if with_strain else np.zeros((0, 3, 3))
+            dGdeps_scc = dGdeps_bscc[b] if with_strain else no_strain_scc
             self_and_strain_terms(dGdD_lsc, D_lc, s_max, with_strain, dGself_bsc[b], dGdeps_scc)
-    return G_bs, dGdR_psc, dGself_bsc, dGdeps_bscc
 
 
-descriptor_kernel = kernel(parallel=True, tag="parallel")(_descriptor_loop)
-descriptor_kernel_serial = kernel(_descriptor_loop)
+def block_arrays(n_atoms, n_pairs, s_max, with_derivatives, with_strain):
+    """Zeroed (G_bs, dGdR_psc, dGself_bsc, dGdeps_bscc) for :func:`descriptor_kernel`."""
+    n_der = n_atoms if with_derivatives else 0
+    return (
+        np.zeros((n_atoms, s_max)),
+        np.zeros((n_pairs if with_derivatives else 0, s_max, 3)),
+        np.zeros((n_der, s_max, 3)),
+        np.zeros((n_der if with_strain else 0, s_max, 3, 3)),
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -237,9 +209,24 @@ class SymmetryFunctionSet:
         """:meth:`compute` for element indices and a neighbour list (cutoff >= :attr:`cutoff`).
 
         Pairs beyond the cutoff (a list built with a skin) contribute nothing:
-        every function vanishes for r >= r_c.
+        every function vanishes for r >= r_c. A structure of at least
+        ``PARALLEL_MIN_ATOMS`` atoms runs as blocks of atoms on Numba's thread
+        count (``nnp_ref.descriptors.threads``), a few blocks per thread.
         """
-        arrays = self.compute_block(elem_n, nl, 0, len(elem_n), with_derivatives, with_strain)
+        n = len(elem_n)
+        with_strain = with_strain and with_derivatives
+        s_max = self.table_esq.shape[1]
+        arrays = block_arrays(n, len(nl.j_p), s_max, with_derivatives, with_strain)
+
+        def block(first, last):
+            pairs = slice(nl.offsets_n1[first], nl.offsets_n1[last])
+            rows = (arrays[0][first:last], arrays[1][pairs])
+            rows += (arrays[2][first:last] if with_derivatives else arrays[2],)
+            rows += (arrays[3][first:last] if with_strain else arrays[3],)
+            self.fill_block(elem_n, nl, first, last, with_derivatives, with_strain, rows)
+
+        parallel = use_parallel(n)
+        map_blocks(block, even_bounds(n, 4 * thread_count() if parallel else 1), parallel)
         return Descriptors(*arrays, elem_n=elem_n, n_s_e=self.n_s_e, nl=nl)
 
     def compute_block(
@@ -248,19 +235,18 @@ class SymmetryFunctionSet:
         """``G_bs, dGdR_psc, dGself_bsc, dGdeps_bscc`` of the atoms first_atom..last_atom-1.
 
         The pair rows are those of the block, ``offsets_n1[first_atom]`` on.
-        Runs the parallel kernel for blocks of at least
-        :data:`PARALLEL_MIN_ATOMS` atoms when Numba has more than one thread
-        (``numba.set_num_threads`` / ``NUMBA_NUM_THREADS``: the user's choice;
-        nothing here changes Numba's global state), else the serial one:
-        waking a second thread for a small structure on a busy machine can
-        wait for milliseconds (measured: median 0.58 ms, 90th percentile
-        72 ms for the 24-atom water cluster), and with one thread both run
-        equally fast (water box, measured) while the parallel one takes about
-        5 s longer to compile on first use.
+        Runs on the calling thread (blocks on threads: ``potential.evaluate``).
         """
-        parallel = use_parallel(last_atom - first_atom)
-        run = descriptor_kernel if parallel else descriptor_kernel_serial
-        return run(
+        with_strain = with_strain and with_derivatives
+        n_pairs = nl.offsets_n1[last_atom] - nl.offsets_n1[first_atom]
+        s_max = self.table_esq.shape[1]
+        arrays = block_arrays(last_atom - first_atom, n_pairs, s_max, with_derivatives, with_strain)
+        self.fill_block(elem_n, nl, first_atom, last_atom, with_derivatives, with_strain, arrays)
+        return arrays
+
+    def fill_block(self, elem_n, nl, first_atom, last_atom, with_derivatives, with_strain, rows):
+        """:func:`descriptor_kernel`: atoms first_atom..last_atom-1 into block arrays ``rows``."""
+        descriptor_kernel(
             elem_n,
             self.table_esq,
             self.index,
@@ -271,7 +257,8 @@ class SymmetryFunctionSet:
             np.int64(first_atom),
             np.int64(last_atom),
             bool(with_derivatives),
-            bool(with_strain and with_derivatives),
+            bool(with_strain),
+            rows,
         )
 
     def compute_atoms(self, atoms, with_derivatives=True, with_strain=False) -> Descriptors:
@@ -292,7 +279,7 @@ __all__ = [
     "SymmetryFunction",
     "SymmetryFunctionSet",
     "build_table",
+    "block_arrays",
     "descriptor_kernel",
-    "descriptor_kernel_serial",
     "use_parallel",
 ]

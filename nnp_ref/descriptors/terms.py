@@ -253,7 +253,9 @@ def angular_terms(e, blocks, table_sq, angular, rjk_limit_eee, leg, geometry, ou
 
     and each member s adds T_s = w A_s(cos theta) P to G_s, and
     dT_s/dD_x = w (A_s' P dcos/dD_x + A_s dP/dD_x) to dGdD_lsc[x, s], x = l, m,
-    from the group's vectors of :func:`product_gradient`.
+    from the group's vectors of :func:`product_gradient`. The distinct angular
+    factors A_t, A_t' of the pair's functions (its *angles* t) are computed once
+    per triplet, before the groups; member s reads its angle's.
     ``angular``, ``rjk_limit_eee`` from ``build_neighbour_index``; ``leg`` =
     (Rleg_lk, dRleg_lk, leg_row_k, leg_cut_k) of :func:`pair_legs`.
 
@@ -265,11 +267,13 @@ def angular_terms(e, blocks, table_sq, angular, rjk_limit_eee, leg, geometry, ou
     """
     order_a, start_f1 = blocks
     group_count_eee, group_leg_eeer, group_narrow_eeer, group_stop_eeer = angular[:4]
-    member_s_eeeq, member_w_eeeq = angular[4], angular[5]
+    member_s_eeeq, member_w_eeeq, member_angle_eeeq = angular[4:7]
+    angle_count_eee, angle_row_eeet = angular[7], angular[8]
     Rleg_lk, dRleg_lk, leg_row_k, leg_cut_k = leg
     D_lc, d_l, u_lc = geometry
     with_derivatives, G_s, dGdD_lsc = out
     vectors, grad_vc = np.zeros((5, 3)), np.zeros((4, 3))
+    A_t, dA_t = np.zeros(angle_row_eeet.shape[3]), np.zeros(angle_row_eeet.shape[3])
     for f in range(start_f1.shape[0] - 1):
         for g in range(f, start_f1.shape[0] - 1):
             if group_count_eee[e, f, g] == 0:
@@ -289,6 +293,15 @@ def angular_terms(e, blocks, table_sq, angular, rjk_limit_eee, leg, geometry, ou
                     cos_theta += u_lc[l, 2] * u_lc[m, 2]
                     if with_derivatives:
                         triplet_vectors(D_lc, d_l, u_lc, l, m, cos_theta, r_lm, vectors)
+                    for t in range(angle_count_eee[e, f, g]):
+                        s = angle_row_eeet[e, f, g, t]
+                        if table_sq[s, TYPE] >= 20.0:
+                            A_t[t], dA_t[t] = compact_angular_factor(cos_theta, table_sq, s)
+                        else:
+                            zeta, lam = table_sq[s, ZETA], table_sq[s, LAM]
+                            A_t[t], dA_t[t] = angular_factor(
+                                cos_theta, zeta, lam, table_sq[s, PREF]
+                            )
                     fc_lm, dfc_lm, last_cut = 1.0, 0.0, -1  # f_c(r_lm), shared by groups
                     first = 0
                     for r in range(group_count_eee[e, f, g]):
@@ -318,11 +331,8 @@ def angular_terms(e, blocks, table_sq, angular, rjk_limit_eee, leg, geometry, ou
                             product_gradient(P, dP_dr_l, dP_dr_m, dP_dr_lm, vectors, grad_vc)
                         for q in members:
                             s, w = member_s_eeeq[e, f, g, q], member_w_eeeq[e, f, g, q]
-                            if table_sq[s, TYPE] >= 20.0:
-                                A, dA = compact_angular_factor(cos_theta, table_sq, s)
-                            else:
-                                zeta, lam = table_sq[s, ZETA], table_sq[s, LAM]
-                                A, dA = angular_factor(cos_theta, zeta, lam, table_sq[s, PREF])
+                            t = member_angle_eeeq[e, f, g, q]
+                            A, dA = A_t[t], dA_t[t]
                             G_s[s] += w * A * P
                             if not with_derivatives:
                                 continue

@@ -13,9 +13,8 @@ For a small structure (a 24-atom water cluster: two elements, three layers)
 the NumPy version spends its time in some fifty small array calls, not in
 arithmetic; here the scaling is two gathers of per-element arrays padded to
 the longest set, and the networks are one kernel that walks each atom
-forward and back (:func:`network_energies`; with several Numba threads and
-at least PARALLEL_MIN_ATOMS atoms, :func:`network_energies_parallel`, the same
-bits). ``nnp_ref.model.network``
+forward and back (:func:`network_energies`; a large structure in blocks of
+atoms on threads, ``nnp_ref.descriptors.threads``). ``nnp_ref.model.network``
 stays the readable reference of the network and its hand-written backprop,
 and this kernel's test oracle (``tests/test_network_kernel.py``).
 
@@ -32,12 +31,10 @@ import math
 import warnings
 from dataclasses import dataclass
 
-import numba
 import numpy as np
-from numba import prange
 
 from nnp_ref.descriptors.jit import kernel
-from nnp_ref.descriptors.symmetry_functions import use_parallel
+from nnp_ref.descriptors.threads import even_bounds, map_blocks, thread_count, use_parallel
 from nnp_ref.model.activations import CODES
 from nnp_ref.model.extrapolation import tolerant_range
 
@@ -88,7 +85,8 @@ def activation_and_slope(code, z):
     return z * z, 2.0 * z  # h
 
 
-def _network_loop(elem_n, X_ns, w_flat, first_layer_e1, layout_l4, c_l, n_chunks):
+@kernel
+def network_energies(elem_n, X_ns, w_flat, first_layer_e1, layout_l4, c_l):
     """NN_n (n,) and dNN/dX_ns (n, s_max) of every atom's element network, from flat weights.
 
     Layer g of the structure's layer table: ``layout_l4[g]`` = (n_in, n_out,
@@ -102,10 +100,8 @@ def _network_loop(elem_n, X_ns, w_flat, first_layer_e1, layout_l4, c_l, n_chunks
         backward  u^L = 1;  delta^l = c_l f_l'(z^l) u^l;  u^{l-1} = delta^l W_l^T;
                   dNN/dX = u^0
 
-    The atoms are cut into ``n_chunks`` contiguous chunks, each with its own
-    scratch rows: compiled serial (:data:`network_energies`, one chunk) and
-    parallel over chunks (:data:`network_energies_parallel`). An atom's
-    numbers do not depend on its chunk, so both give the same bits.
+    An atom's numbers do not depend on the other atoms of ``elem_n``: blocks
+    of atoms on threads give the same bits as one call.
     """
     n, n_layers = elem_n.shape[0], layout_l4.shape[0]
     width = X_ns.shape[1]
@@ -113,58 +109,42 @@ def _network_loop(elem_n, X_ns, w_flat, first_layer_e1, layout_l4, c_l, n_chunks
         width = max(width, layout_l4[g, 1])
     NN_n = np.zeros(n)
     dNNdX_ns = np.zeros((n, X_ns.shape[1]))
-    for chunk in prange(n_chunks):
-        y_h = np.empty(width)  # outputs of the current layer
-        s_h = np.empty(width)  # weighted sums of the next layer
-        df_lh = np.empty((n_layers, width))  # f'(z) of every layer, for the backward sweep
-        for i in range(chunk * n // n_chunks, (chunk + 1) * n // n_chunks):
-            e = elem_n[i]
-            first, last = first_layer_e1[e], first_layer_e1[e + 1]
-            for j in range(layout_l4[first, 0]):
-                y_h[j] = X_ns[i, j]  # y^0 = X
-            for g in range(first, last):  # forward
-                n_in, n_out, w0 = layout_l4[g, 0], layout_l4[g, 1], layout_l4[g, 2]
-                code = layout_l4[g, 3]
+    y_h = np.empty(width)  # outputs of the current layer
+    s_h = np.empty(width)  # weighted sums of the next layer
+    df_lh = np.empty((n_layers, width))  # f'(z) of every layer, for the backward sweep
+    for i in range(n):
+        e = elem_n[i]
+        first, last = first_layer_e1[e], first_layer_e1[e + 1]
+        for j in range(layout_l4[first, 0]):
+            y_h[j] = X_ns[i, j]  # y^0 = X
+        for g in range(first, last):  # forward
+            n_in, n_out, w0 = layout_l4[g, 0], layout_l4[g, 1], layout_l4[g, 2]
+            code = layout_l4[g, 3]
+            for k in range(n_out):
+                s_h[k] = 0.0
+            W_jk = w_flat[w0 : w0 + n_in * n_out].reshape((n_in, n_out))  # a view
+            for j in range(n_in):
+                y_j = y_h[j]
                 for k in range(n_out):
-                    s_h[k] = 0.0
-                W_jk = w_flat[w0 : w0 + n_in * n_out].reshape((n_in, n_out))  # a view
-                for j in range(n_in):
-                    y_j = y_h[j]
-                    for k in range(n_out):
-                        s_h[k] += y_j * W_jk[j, k]  # y^{l-1} W_l
+                    s_h[k] += y_j * W_jk[j, k]  # y^{l-1} W_l
+            for k in range(n_out):
+                z = c_l[g] * (s_h[k] + w_flat[w0 + n_in * n_out + k])  # c_l (s + b_l)
+                y_h[k], df_lh[g, k] = activation_and_slope(code, z)
+        NN_n[i] = y_h[0]
+        y_h[0] = 1.0  # u^L = dNN/dy^L
+        for g in range(last - 1, first - 1, -1):  # backward: y_h holds u^l
+            n_in, n_out, w0 = layout_l4[g, 0], layout_l4[g, 1], layout_l4[g, 2]
+            for k in range(n_out):
+                s_h[k] = c_l[g] * (y_h[k] * df_lh[g, k])  # delta^l = c_l u^l f'(z^l)
+            W_jk = w_flat[w0 : w0 + n_in * n_out].reshape((n_in, n_out))
+            for j in range(n_in):
+                u_j = 0.0
                 for k in range(n_out):
-                    z = c_l[g] * (s_h[k] + w_flat[w0 + n_in * n_out + k])  # c_l (s + b_l)
-                    y_h[k], df_lh[g, k] = activation_and_slope(code, z)
-            NN_n[i] = y_h[0]
-            y_h[0] = 1.0  # u^L = dNN/dy^L
-            for g in range(last - 1, first - 1, -1):  # backward: y_h holds u^l
-                n_in, n_out, w0 = layout_l4[g, 0], layout_l4[g, 1], layout_l4[g, 2]
-                for k in range(n_out):
-                    s_h[k] = c_l[g] * (y_h[k] * df_lh[g, k])  # delta^l = c_l u^l f'(z^l)
-                W_jk = w_flat[w0 : w0 + n_in * n_out].reshape((n_in, n_out))
-                for j in range(n_in):
-                    u_j = 0.0
-                    for k in range(n_out):
-                        u_j += s_h[k] * W_jk[j, k]  # delta^l W_l^T
-                    y_h[j] = u_j
-            for j in range(layout_l4[first, 0]):
-                dNNdX_ns[i, j] = y_h[j]  # u^0 = dNN/dX
+                    u_j += s_h[k] * W_jk[j, k]  # delta^l W_l^T
+                y_h[j] = u_j
+        for j in range(layout_l4[first, 0]):
+            dNNdX_ns[i, j] = y_h[j]  # u^0 = dNN/dX
     return NN_n, dNNdX_ns
-
-
-_network_kernel_serial = kernel(_network_loop)
-_network_kernel_parallel = kernel(parallel=True, tag="parallel")(_network_loop)
-
-
-def network_energies(elem_n, X_ns, w_flat, first_layer_e1, layout_l4, c_l):
-    """(NN_n, dNN/dX_ns) of :func:`_network_loop`, serial: one chunk."""
-    return _network_kernel_serial(elem_n, X_ns, w_flat, first_layer_e1, layout_l4, c_l, 1)
-
-
-def network_energies_parallel(elem_n, X_ns, w_flat, first_layer_e1, layout_l4, c_l):
-    """(NN_n, dNN/dX_ns) of :func:`_network_loop`, parallel: a few chunks per thread."""
-    n_chunks = min(len(elem_n), 4 * numba.get_num_threads())
-    return _network_kernel_parallel(elem_n, X_ns, w_flat, first_layer_e1, layout_l4, c_l, n_chunks)
 
 
 # ---------------------------------------------------------------------------
@@ -249,8 +229,14 @@ def cached_element_arrays(potential, s_max: int) -> ElementArrays:
     return cached
 
 
-def structure_energies(potential, G_ns, elem_n, with_derivatives, extrapolation, first_atom=0):
+def structure_energies(
+    potential, G_ns, elem_n, with_derivatives, extrapolation, first_atom=0, threads=True
+):
     """(E_n, dE/dG_ns, extrapolations) of the atoms of ``G_ns``, for ``potential.evaluate``.
+
+    ``threads``: blocks of atoms on Numba's thread count for a large structure
+    (``nnp_ref.descriptors.threads.use_parallel``); False for a caller that
+    is itself one of several threads.
 
     ``extrapolations``: (atom + first_atom, function, G, G_min, G_max) of every
     raw G outside its element's range (not checked for ``extrapolation ==
@@ -263,8 +249,15 @@ def structure_energies(potential, G_ns, elem_n, with_derivatives, extrapolation,
     w_flat, first_layer_e1, layout_l4, c_l = network_layout(networks)
     a_ns = arrays.a_es[elem_n]
     X_ns = G_ns * a_ns + arrays.b_es[elem_n]  # X = a G + b
-    run = network_energies_parallel if use_parallel(len(elem_n)) else network_energies
-    NN_n, dNNdX_ns = run(elem_n, X_ns, w_flat, first_layer_e1, layout_l4, c_l)
+
+    def block(first, last):
+        rows = slice(first, last)
+        return network_energies(elem_n[rows], X_ns[rows], w_flat, first_layer_e1, layout_l4, c_l)
+
+    n = len(elem_n)
+    parallel = threads and use_parallel(n)
+    parts = map_blocks(block, even_bounds(n, thread_count() if parallel else 1), parallel)
+    NN_n, dNNdX_ns = parts[0] if len(parts) == 1 else map(np.concatenate, zip(*parts))
     offsets_e = np.array([potential.energy_offsets[e] for e in potential.elements])
     c = potential.energy_scale
     E_n = c * NN_n + offsets_e[elem_n]  # E = c NN + E0
@@ -313,7 +306,6 @@ __all__ = [
     "cached_element_arrays",
     "element_arrays",
     "network_energies",
-    "network_energies_parallel",
     "network_layout",
     "structure_energies",
 ]

@@ -25,18 +25,16 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass, field
 
-import numba
 import numpy as np
 
 from nnp_ref.descriptors.neighbours import neighbour_list
 from nnp_ref.descriptors.symmetry_functions import (
-    PARALLEL_MIN_ATOMS,
     Descriptors,
     SymmetryFunction,
     SymmetryFunctionSet,
     element_indices,
-    use_parallel,
 )
+from nnp_ref.descriptors.threads import map_blocks, use_parallel
 from nnp_ref.model import network as nn
 from nnp_ref.model.extrapolation import (  # noqa: F401  (re-exported)
     EXTRAPOLATION_MODES,
@@ -52,7 +50,6 @@ from nnp_ref.model.forces import (  # noqa: F401  (re-exported: training, notebo
     assemble_forces,
     assemble_virial,
     contract_pairs,
-    contract_pairs_parallel,
     force_adjoint,
     pair_forces,
     pair_virial,
@@ -217,7 +214,7 @@ def energy_and_forces(
     _warn_isolated(nl, potential.cutoff)
     _, energies_n, _, extrapolations, dEdD_pc = _lean_pass(potential, elem_n, nl, extrapolation)
     report_extrapolations(extrapolations, extrapolation, potential.elements, elem_n)
-    F_nc = pair_forces(dEdD_pc, nl.i_p, nl.j_p, len(elem_n), nl.offsets_n1)
+    F_nc = pair_forces(dEdD_pc, nl.i_p, nl.j_p, len(elem_n))
     return float(energies_n.sum()), F_nc, extrapolations
 
 
@@ -251,7 +248,7 @@ def _forces_and_virial(desc, dEdG_ns, dEdD_pc, forces: bool, virial: bool):
     F_nc = dEdeps_cc = None
     if dEdD_pc is not None:
         if forces:
-            F_nc = pair_forces(dEdD_pc, nl.i_p, nl.j_p, len(desc.elem_n), nl.offsets_n1)
+            F_nc = pair_forces(dEdD_pc, nl.i_p, nl.j_p, len(desc.elem_n))
         if virial:
             dEdeps_cc = pair_virial(dEdD_pc, nl.D_pc)
         return F_nc, dEdeps_cc
@@ -284,19 +281,18 @@ def _warn_isolated(nl, cutoff):
         )
 
 
-#: Bytes of dG/dR the memory-lean path holds at a time (one block of atoms; with
-#: several threads a block has at least PARALLEL_MIN_ATOMS atoms per thread). Measured peak
-#: memory beyond the structure, 8,640-atom water box, one thread: 10.6 kB/atom with
-#: 4 MB blocks, 20.9 kB/atom with 32 MB ones (``benchmarks/bench_memory.py``).
+#: Bytes of dG/dR the memory-lean path holds at a time per thread (one block of
+#: atoms). Measured peak memory beyond the structure, 8,640-atom water box, one
+#: thread: 10.6 kB/atom with 4 MB blocks, 20.9 kB/atom with 32 MB ones
+#: (``benchmarks/bench_memory.py``).
 LEAN_BLOCK_BYTES = 4_000_000
 
 
-def atom_blocks(offsets_n1, s_max, block_bytes=None, min_atoms=1) -> list[int]:
+def atom_blocks(offsets_n1, s_max, block_bytes=None) -> list[int]:
     """Boundaries 0 = b_0 < b_1 < ... = n of blocks whose pairs' dG/dR fit in ``block_bytes``.
 
-    A block holds at least ``min_atoms`` atoms (the whole structure if it has
-    fewer; a remainder of fewer joins the last block) however many pairs they
-    have; the default size is :data:`LEAN_BLOCK_BYTES` (read at each call).
+    A block holds at least one atom however many pairs it has; the default
+    size is :data:`LEAN_BLOCK_BYTES` (read at each call).
     """
     block_bytes = LEAN_BLOCK_BYTES if block_bytes is None else block_bytes
     n = len(offsets_n1) - 1
@@ -305,8 +301,7 @@ def atom_blocks(offsets_n1, s_max, block_bytes=None, min_atoms=1) -> list[int]:
     while bounds[-1] < n:
         start = bounds[-1]
         stop = int(np.searchsorted(offsets_n1, offsets_n1[start] + pairs_per_block, "right")) - 1
-        stop = min(max(stop, start + max(min_atoms, 1)), n)
-        bounds.append(n if n - stop < min_atoms else stop)
+        bounds.append(min(max(stop, start + 1), n))
     return bounds
 
 
@@ -315,32 +310,31 @@ def _lean_pass(potential, elem_n, nl, extrapolation):
 
     E_i depends on G_i alone, so a block's dE/dG is known as soon as its G
     are: the block's dG/dR (at most :data:`LEAN_BLOCK_BYTES`) is contracted
-    into 3 numbers per pair and dropped before the next block. One pass over
-    the triplets, and memory that does not grow with dG/dR of the structure.
+    into 3 numbers per pair and dropped before the thread takes its next
+    block. One pass over the triplets, and memory that does not grow with
+    dG/dR of the structure. A structure of at least ``PARALLEL_MIN_ATOMS``
+    atoms hands its blocks to Numba's thread count of threads
+    (``nnp_ref.descriptors.threads``); each block writes only its own rows.
     """
     sfs = potential.descriptor
     n, s_max = len(elem_n), sfs.table_esq.shape[1]
     G_ns, dEdG_ns, energies_n = np.zeros((n, s_max)), np.zeros((n, s_max)), np.zeros(n)
     dEdD_pc = np.zeros((len(nl.i_p), 3))
-    extrapolations = []
-    # With several threads, blocks of a large structure with PARALLEL_MIN_ATOMS
-    # atoms per thread: few blocks, as each block's parallel kernels end in a
-    # barrier (compute_block, the networks and the contraction run in parallel).
-    parallel = use_parallel(n)
-    min_atoms = PARALLEL_MIN_ATOMS * numba.get_num_threads() if parallel else 1
-    bounds = atom_blocks(nl.offsets_n1, s_max, min_atoms=min_atoms)
-    contract = contract_pairs_parallel if parallel else contract_pairs
-    for first, last in zip(bounds[:-1], bounds[1:]):
+
+    def block(first, last):
         G_bs, dGdR_psc, _, _ = sfs.compute_block(elem_n, nl, first, last)
         E_b, dEdG_bs, extra = structure_energies(
-            potential, G_bs, elem_n[first:last], True, extrapolation, first
+            potential, G_bs, elem_n[first:last], True, extrapolation, first, threads=False
         )
         pairs = slice(nl.offsets_n1[first], nl.offsets_n1[last])
         offsets_b1 = nl.offsets_n1[first : last + 1] - nl.offsets_n1[first]  # pairs of atom b
-        contract(dEdG_bs, dGdR_psc, offsets_b1, dEdD_pc[pairs])
+        contract_pairs(dEdG_bs, dGdR_psc, offsets_b1, dEdD_pc[pairs])
         G_ns[first:last], dEdG_ns[first:last], energies_n[first:last] = G_bs, dEdG_bs, E_b
-        extrapolations += extra
-        del dGdR_psc  # before the next block's is made: one block's dG/dR at a time
+        return extra
+
+    bounds = atom_blocks(nl.offsets_n1, s_max)
+    extras = map_blocks(block, bounds, use_parallel(n))
+    extrapolations = [record for extra in extras for record in extra]
     return G_ns, energies_n, dEdG_ns, extrapolations, dEdD_pc
 
 
