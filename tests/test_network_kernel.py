@@ -16,6 +16,7 @@ from nnp_ref.model.atomic_energy import atomic_energies
 from nnp_ref.model.extrapolation import outside_training_range
 from nnp_ref.model.network_kernel import (
     activation_and_slope,
+    count_outside,
     network_energies,
     network_layout,
     structure_energies,
@@ -139,3 +140,17 @@ def test_non_finite_network_output_warns_naming_the_atom():
     G_ns = np.ones((3, potential.descriptor.table_esq.shape[1]))
     with pytest.warns(RuntimeWarning, match="network of O gives a non-finite energy for atom 1"):
         structure_energies(potential, G_ns, np.array([0, 1, 1]), True, "off")
+
+
+def test_count_outside_counts_what_the_records_list():
+    """The quick count equals NumPy's count of G < lo or G > hi (NaN is neither), per element."""
+    rng = np.random.default_rng(7)
+    elem_n = rng.integers(0, 2, 50)
+    lo_es, hi_es = -rng.uniform(0.5, 1.5, (2, 6)), rng.uniform(0.5, 1.5, (2, 6))
+    lo_es[1, 4:], hi_es[1, 4:] = -np.inf, np.inf  # the padding of a shorter element
+    G_ns = rng.normal(size=(50, 6))
+    G_ns[3, 2] = np.nan
+    expected = np.count_nonzero((G_ns < lo_es[elem_n]) | (G_ns > hi_es[elem_n]))
+    assert 10 < expected < 200
+    assert count_outside(G_ns, elem_n, lo_es, hi_es) == expected
+    assert count_outside(np.zeros((50, 6)), elem_n, lo_es, hi_es) == 0

@@ -321,17 +321,19 @@ def test_energy_and_forces_array_core_equals_evaluate(potential, pbc):
     """The MD step's call (element indices, a skin list) gives evaluate's numbers and checks."""
     from nnp_ref.descriptors.skin import SkinNeighbourList
     from nnp_ref.descriptors.symmetry_functions import element_indices
-    from nnp_ref.model.potential import energy_and_forces
+    from nnp_ref.model.potential import ExtrapolationWarning, energy_and_forces
 
     atoms = random_structure(23, n=12, pbc=pbc)
     reference = _evaluate_atoms(potential, atoms, stress=False, extrapolation="off")
     elem_n = element_indices(atoms.get_chemical_symbols(), potential.elements)
     skin = SkinNeighbourList(potential.cutoff, 1.0, atoms.cell.array, atoms.pbc)
     nl = skin.update(atoms.positions)
-    E, F_nc, extrapolations = energy_and_forces(potential, elem_n, nl, "off")
+    E, F_nc, n_extrapolations = energy_and_forces(potential, elem_n, nl, "off")
     assert E == pytest.approx(reference.energy, rel=1e-14)
     np.testing.assert_allclose(F_nc, reference.forces_nc, rtol=0, atol=1e-12)
-    assert len(extrapolations) == len(reference.extrapolations) > 0  # counted, in silence
+    assert n_extrapolations == len(reference.extrapolations) > 0  # counted, in silence
+    with pytest.warns(ExtrapolationWarning):
+        assert energy_and_forces(potential, elem_n, nl, "warn")[2] == n_extrapolations
     with pytest.raises(ExtrapolationError, match="worst: atom"):
         energy_and_forces(potential, elem_n, nl, "raise")
     with pytest.raises(ValueError, match=r"closer than min_distance = 5 Å"):

@@ -59,6 +59,7 @@ from nnp_ref.descriptors.cutoff import CUTOFF_TYPES
 from nnp_ref.descriptors.jit import kernel
 from nnp_ref.descriptors.neighbour_index import build_neighbour_index
 from nnp_ref.descriptors.neighbours import NeighbourList, neighbour_list
+from nnp_ref.descriptors.pair_table import narrow_leg_columns, pair_table
 from nnp_ref.descriptors.parameter_table import (  # noqa: F401  (re-exported)
     ANGULAR_TYPES,
     COMPACT_TYPES,
@@ -99,6 +100,7 @@ def descriptor_kernel(
     last_atom,
     with_derivatives,
     with_strain,
+    jk_table,
     results,
 ):
     """G and (optionally) dGdR_psc, dGself_nsc, dGdeps_nscc of atoms first_atom..last_atom-1.
@@ -109,7 +111,8 @@ def descriptor_kernel(
     needs memory for its own pairs only (``potential.evaluate``'s
     memory-lean path), and blocks can run on threads side by side, each atom
     owning the rows ``offsets_n1[i]:offsets_n1[i+1]`` of its pairs. Arrays
-    not asked for have zero length.
+    not asked for have zero length. ``jk_table``: the structure's pair table
+    (``nnp_ref.descriptors.pair_table``), possibly empty.
     """
     G_bs, dGdR_psc, dGself_bsc, dGdeps_bscc = results
     s_max = table_esq.shape[1]
@@ -118,10 +121,12 @@ def descriptor_kernel(
     for i in range(first_atom, last_atom):
         b, e = i - first_atom, elem_n[i]
         first, last = offsets_n1[i], offsets_n1[i + 1]
-        elem_l = elem_n[j_p[first:last]]
+        j_l = j_p[first:last]
+        elem_l = elem_n[j_l]
         dGdD_lsc = dGdR_psc[first - p0 : last - p0] if with_derivatives else dGdR_psc[0:0]
         D_lc, d_l = D_pc[first:last], d_p[first:last]
-        atom_terms(e, elem_l, table_esq[e], index, D_lc, d_l, (with_derivatives, G_bs[b], dGdD_lsc))
+        out = (with_derivatives, G_bs[b], dGdD_lsc)
+        atom_terms(e, elem_l, j_l, table_esq[e], index, jk_table, D_lc, d_l, out)
         if with_derivatives:
             dGdeps_scc = dGdeps_bscc[b] if with_strain else no_strain_scc
             self_and_strain_terms(dGdD_lsc, D_lc, s_max, with_strain, dGself_bsc[b], dGdeps_scc)
@@ -186,6 +191,7 @@ class SymmetryFunctionSet:
         self.cutoff = cutoff_radius(self.sf_sets)
         self.Znum_e = np.array([atomic_numbers[e] for e in self.elements], dtype=np.float64)
         self.index = build_neighbour_index(self.table_esq, self.n_s_e, self.Znum_e)
+        self.column_ek = narrow_leg_columns(self.index)
 
     def __repr__(self) -> str:
         sizes = ", ".join(f"{e}: {n}" for e, n in zip(self.elements, self.n_s_e))
@@ -217,34 +223,58 @@ class SymmetryFunctionSet:
         with_strain = with_strain and with_derivatives
         s_max = self.table_esq.shape[1]
         arrays = block_arrays(n, len(nl.j_p), s_max, with_derivatives, with_strain)
+        jk_table = self.pair_table(nl)
 
         def block(first, last):
             pairs = slice(nl.offsets_n1[first], nl.offsets_n1[last])
             rows = (arrays[0][first:last], arrays[1][pairs])
             rows += (arrays[2][first:last] if with_derivatives else arrays[2],)
             rows += (arrays[3][first:last] if with_strain else arrays[3],)
-            self.fill_block(elem_n, nl, first, last, with_derivatives, with_strain, rows)
+            self.fill_block(elem_n, nl, first, last, with_derivatives, with_strain, jk_table, rows)
 
         parallel = use_parallel(n)
         map_blocks(block, even_bounds(n, 4 * thread_count() if parallel else 1), parallel)
         return Descriptors(*arrays, elem_n=elem_n, n_s_e=self.n_s_e, nl=nl)
 
     def compute_block(
-        self, elem_n, nl, first_atom, last_atom, with_derivatives=True, with_strain=False
+        self,
+        elem_n,
+        nl,
+        first_atom,
+        last_atom,
+        with_derivatives=True,
+        with_strain=False,
+        jk_table=None,
     ):
         """``G_bs, dGdR_psc, dGself_bsc, dGdeps_bscc`` of the atoms first_atom..last_atom-1.
 
         The pair rows are those of the block, ``offsets_n1[first_atom]`` on.
         Runs on the calling thread (blocks on threads: ``potential.evaluate``).
+        ``jk_table``: :meth:`pair_table` of ``nl``, made here if not given (a
+        caller computing many blocks of one structure makes it once).
         """
+        if jk_table is None:
+            jk_table = self.pair_table(nl)
         with_strain = with_strain and with_derivatives
         n_pairs = nl.offsets_n1[last_atom] - nl.offsets_n1[first_atom]
         s_max = self.table_esq.shape[1]
         arrays = block_arrays(last_atom - first_atom, n_pairs, s_max, with_derivatives, with_strain)
-        self.fill_block(elem_n, nl, first_atom, last_atom, with_derivatives, with_strain, arrays)
+        self.fill_block(
+            elem_n, nl, first_atom, last_atom, with_derivatives, with_strain, jk_table, arrays
+        )
         return arrays
 
-    def fill_block(self, elem_n, nl, first_atom, last_atom, with_derivatives, with_strain, rows):
+    def pair_table(self, nl):
+        """The r_jk pair table of a structure's neighbour list (``nnp_ref.descriptors.pair_table``).
+
+        Empty unless the list has no image pairs and at most ``TABLE_MAX_ATOMS`` atoms.
+        """
+        n_atoms = len(nl.offsets_n1) - 1
+        return pair_table(self.table_esq, self.index, self.column_ek, nl, n_atoms)
+
+    def fill_block(
+        self, elem_n, nl, first_atom, last_atom, with_derivatives, with_strain, jk_table, rows
+    ):
         """:func:`descriptor_kernel`: atoms first_atom..last_atom-1 into block arrays ``rows``."""
         descriptor_kernel(
             elem_n,
@@ -258,6 +288,7 @@ class SymmetryFunctionSet:
             np.int64(last_atom),
             bool(with_derivatives),
             bool(with_strain),
+            jk_table,
             rows,
         )
 

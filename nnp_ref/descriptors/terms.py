@@ -238,7 +238,7 @@ def product_gradient(P, dP_dr_l, dP_dr_m, dP_dr_lm, vectors, grad_vc):
 
 
 @kernel
-def angular_terms(e, blocks, table_sq, angular, rjk_limit_eee, leg, geometry, out):
+def angular_terms(e, blocks, table_sq, angular, rjk_limit_eee, leg, pairs_jk, geometry, out):
     r"""Angular functions: every pair of neighbours l < m of atom i, and their derivatives.
 
     Neighbours come in element blocks (``blocks`` = :func:`counting_sort` of their elements):
@@ -257,7 +257,10 @@ def angular_terms(e, blocks, table_sq, angular, rjk_limit_eee, leg, geometry, ou
     factors A_t, A_t' of the pair's functions (its *angles* t) are computed once
     per triplet, before the groups; member s reads its angle's.
     ``angular``, ``rjk_limit_eee`` from ``build_neighbour_index``; ``leg`` =
-    (Rleg_lk, dRleg_lk, leg_row_k, leg_cut_k) of :func:`pair_legs`.
+    (Rleg_lk, dRleg_lk, leg_row_k, leg_cut_k) of :func:`pair_legs`. A narrow
+    group's R_k(r_lm) comes from the pair table when its leg has a column
+    there (``pairs_jk`` = (j_l, column_k, R_jkq, dR_jkq): atom pair (j_l, j_m),
+    ``nnp_ref.descriptors.pair_table``), else from :func:`radial_factor`.
 
     Length: one loop nest (element blocks, pairs l < m, groups, members) that
     reuses cos theta, r_lm, f_c(r_lm) and the geometry's derivatives across
@@ -270,6 +273,7 @@ def angular_terms(e, blocks, table_sq, angular, rjk_limit_eee, leg, geometry, ou
     member_s_eeeq, member_w_eeeq, member_angle_eeeq = angular[4:7]
     angle_count_eee, angle_row_eeet = angular[7], angular[8]
     Rleg_lk, dRleg_lk, leg_row_k, leg_cut_k = leg
+    j_l, column_k, R_jkq, dR_jkq = pairs_jk
     D_lc, d_l, u_lc = geometry
     with_derivatives, G_s, dGdD_lsc = out
     vectors, grad_vc = np.zeros((5, 3)), np.zeros((4, 3))
@@ -317,10 +321,15 @@ def angular_terms(e, blocks, table_sq, angular, rjk_limit_eee, leg, geometry, ou
                             s_k = leg_row_k[k]
                             if r_lm >= table_sq[s_k, RC]:
                                 continue
-                            if leg_cut_k[k] != last_cut:
-                                fc_lm, dfc_lm = leg_cutoff(r_lm, table_sq, s_k)
-                                last_cut = leg_cut_k[k]
-                            R_lm, dR_lm = radial_factor(r_lm, table_sq, s_k, fc_lm, dfc_lm)
+                            col = column_k[k]
+                            if col >= 0:  # the atom pair's entry of the pair table
+                                j, k_atom = j_l[l], j_l[m]
+                                R_lm, dR_lm = R_jkq[j, k_atom, col], dR_jkq[j, k_atom, col]
+                            else:
+                                if leg_cut_k[k] != last_cut:
+                                    fc_lm, dfc_lm = leg_cutoff(r_lm, table_sq, s_k)
+                                    last_cut = leg_cut_k[k]
+                                R_lm, dR_lm = radial_factor(r_lm, table_sq, s_k, fc_lm, dfc_lm)
                             if R_lm == 0.0:
                                 continue
                         P = R_l * R_m * R_lm
@@ -362,13 +371,14 @@ def self_and_strain_terms(dGdD_lsc, D_lc, n_s, with_strain, dGself_sc, dGdeps_sc
 
 
 @kernel
-def atom_terms(e, elem_l, table_sq, index, D_lc, d_l, out):
+def atom_terms(e, elem_l, j_l, table_sq, index, jk_table, D_lc, d_l, out):
     """All symmetry functions of one atom (element e) from its pairs, and their derivatives.
 
-    ``elem_l`` element index of each neighbour; ``D_lc``, ``d_l`` the pair
-    vectors and distances; ``index`` = (legs, radial, angular, rjk_limit_eee)
-    of ``build_neighbour_index``; ``out`` = (with_derivatives, G_s, dGdD_lsc),
-    see the module docstring.
+    ``elem_l``, ``j_l`` element and atom index of each neighbour; ``D_lc``,
+    ``d_l`` the pair vectors and distances; ``index`` = (legs, radial,
+    angular, rjk_limit_eee) of ``build_neighbour_index``; ``jk_table`` =
+    (column_ek, R_jkq, dR_jkq) of ``nnp_ref.descriptors.pair_table`` (possibly
+    empty); ``out`` = (with_derivatives, G_s, dGdD_lsc), see the module docstring.
     """
     (n_legs_e, leg_row_ek, leg_cut_ek), radial, angular, rjk_limit_eee = index
     n_nb, n_legs = d_l.shape[0], n_legs_e[e]
@@ -384,4 +394,5 @@ def atom_terms(e, elem_l, table_sq, index, D_lc, d_l, out):
     geometry = (D_lc, d_l, u_lc)
     blocks = counting_sort(elem_l, rjk_limit_eee.shape[0])
     radial_terms(e, elem_l, radial, leg, geometry, out)
-    angular_terms(e, blocks, table_sq, angular, rjk_limit_eee, leg, geometry, out)
+    pairs_jk = (j_l, jk_table[0][e], jk_table[1], jk_table[2])
+    angular_terms(e, blocks, table_sq, angular, rjk_limit_eee, leg, pairs_jk, geometry, out)

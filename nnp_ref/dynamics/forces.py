@@ -108,14 +108,14 @@ class PotentialForces:
 
     def __call__(self, R_nc: np.ndarray) -> tuple[float, np.ndarray]:
         start = time.perf_counter()
-        E_pot, F_nc, extrapolations = energy_and_forces(
+        E_pot, F_nc, n_extrapolations = energy_and_forces(
             self.potential,
             self.elem_n,
             self.neighbours.update(R_nc),
             self.extrapolation,
             self.min_distance,
         )
-        self.n_extrapolations += len(extrapolations)
+        self.n_extrapolations += n_extrapolations
         self.time_s += time.perf_counter() - start
         self.n_calls += 1
         return E_pot, F_nc

@@ -269,8 +269,22 @@ def structure_energies(
     return E_n, dEdG_ns, extrapolations
 
 
+@kernel
+def count_outside(G_ns, elem_n, lo_es, hi_es):
+    """Number of G_is outside [lo_{Z_i s}, hi_{Z_i s}]: the cheap first look of :func:`_outside`."""
+    count = 0
+    for i in range(G_ns.shape[0]):
+        e = elem_n[i]
+        for s in range(G_ns.shape[1]):
+            if G_ns[i, s] < lo_es[e, s] or G_ns[i, s] > hi_es[e, s]:
+                count += 1
+    return count
+
+
 def _outside(arrays: ElementArrays, G_ns, elem_n, first_atom):
     """(atom, function, G, G_min, G_max) of every G outside [lo, hi], element-major order."""
+    if count_outside(G_ns, elem_n, arrays.lo_es, arrays.hi_es) == 0:
+        return []  # the usual case, in a microsecond
     outside_ns = (G_ns < arrays.lo_es[elem_n]) | (G_ns > arrays.hi_es[elem_n])
     rows, cols = np.nonzero(outside_ns)
     if rows.size == 0:
@@ -304,6 +318,7 @@ __all__ = [
     "ElementArrays",
     "activation_and_slope",
     "cached_element_arrays",
+    "count_outside",
     "element_arrays",
     "network_energies",
     "network_layout",

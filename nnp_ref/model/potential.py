@@ -54,7 +54,7 @@ from nnp_ref.model.forces import (  # noqa: F401  (re-exported: training, notebo
     pair_forces,
     pair_virial,
 )
-from nnp_ref.model.network_kernel import structure_energies
+from nnp_ref.model.network_kernel import cached_element_arrays, count_outside, structure_energies
 from nnp_ref.model.scaling import Scaling
 
 
@@ -198,24 +198,34 @@ def evaluate(
 
 def energy_and_forces(
     potential: Potential, elem_n, nl, extrapolation="off", min_distance=MIN_DISTANCE
-) -> tuple[float, np.ndarray, list]:
-    """(E, F_nc, extrapolations) from element indices and a neighbour list: the MD step's call.
+) -> tuple[float, np.ndarray, int]:
+    """(E, F_nc, n_extrapolations) from element indices and a neighbour list: the MD step's call.
 
     The array core of :func:`evaluate` for energy and forces on the
     memory-lean path, with the same checks (``min_distance``, isolated atoms,
     the ``extrapolation`` mode) and none of its conversions or result
     objects: ``elem_n`` (n,) int64 indices into ``potential.elements``, ``nl``
     a :class:`NeighbourList` (cutoff at least the potential's; a skin list).
+    ``n_extrapolations``: how many G are outside their range, the length of
+    :func:`evaluate`'s ``extrapolations``; in the silent modes ("off",
+    "count") only counted, not listed (an MD step needs no more).
     """
     check_extrapolation_mode(extrapolation)
     if len(elem_n) == 0:
         raise ValueError("empty structure: no atoms to evaluate")
     check_min_distance(nl, min_distance)
     _warn_isolated(nl, potential.cutoff)
-    _, energies_n, _, extrapolations, dEdD_pc = _lean_pass(potential, elem_n, nl, extrapolation)
-    report_extrapolations(extrapolations, extrapolation, potential.elements, elem_n)
+    count_only = extrapolation in ("off", "count")
+    _, energies_n, _, extrapolations, dEdD_pc = _lean_pass(
+        potential, elem_n, nl, "ignore" if count_only else extrapolation, count_only
+    )
+    if count_only:
+        n_extrapolations = sum(extrapolations)
+    else:
+        report_extrapolations(extrapolations, extrapolation, potential.elements, elem_n)
+        n_extrapolations = len(extrapolations)
     F_nc = pair_forces(dEdD_pc, nl.i_p, nl.j_p, len(elem_n))
-    return float(energies_n.sum()), F_nc, extrapolations
+    return float(energies_n.sum()), F_nc, n_extrapolations
 
 
 def _descriptors_and_energies(potential, elem_n, nl, with_derivatives, lean, extrapolation):
@@ -305,7 +315,7 @@ def atom_blocks(offsets_n1, s_max, block_bytes=None) -> list[int]:
     return bounds
 
 
-def _lean_pass(potential, elem_n, nl, extrapolation):
+def _lean_pass(potential, elem_n, nl, extrapolation, count_only=False):
     """G, energies, dE/dG and dE/dD per pair, one block of atoms at a time.
 
     E_i depends on G_i alone, so a block's dE/dG is known as soon as its G
@@ -315,14 +325,18 @@ def _lean_pass(potential, elem_n, nl, extrapolation):
     dG/dR of the structure. A structure of at least ``PARALLEL_MIN_ATOMS``
     atoms hands its blocks to Numba's thread count of threads
     (``nnp_ref.descriptors.threads``); each block writes only its own rows.
+    ``count_only``: the fourth result lists each block's number of G outside
+    their range (:func:`~nnp_ref.model.network_kernel.count_outside`) instead
+    of the records.
     """
     sfs = potential.descriptor
     n, s_max = len(elem_n), sfs.table_esq.shape[1]
     G_ns, dEdG_ns, energies_n = np.zeros((n, s_max)), np.zeros((n, s_max)), np.zeros(n)
     dEdD_pc = np.zeros((len(nl.i_p), 3))
+    jk_table = sfs.pair_table(nl)
 
     def block(first, last):
-        G_bs, dGdR_psc, _, _ = sfs.compute_block(elem_n, nl, first, last)
+        G_bs, dGdR_psc, _, _ = sfs.compute_block(elem_n, nl, first, last, jk_table=jk_table)
         E_b, dEdG_bs, extra = structure_energies(
             potential, G_bs, elem_n[first:last], True, extrapolation, first, threads=False
         )
@@ -330,6 +344,9 @@ def _lean_pass(potential, elem_n, nl, extrapolation):
         offsets_b1 = nl.offsets_n1[first : last + 1] - nl.offsets_n1[first]  # pairs of atom b
         contract_pairs(dEdG_bs, dGdR_psc, offsets_b1, dEdD_pc[pairs])
         G_ns[first:last], dEdG_ns[first:last], energies_n[first:last] = G_bs, dEdG_bs, E_b
+        if count_only:
+            arrays = cached_element_arrays(potential, s_max)
+            return [count_outside(G_bs, elem_n[first:last], arrays.lo_es, arrays.hi_es)]
         return extra
 
     bounds = atom_blocks(nl.offsets_n1, s_max)
