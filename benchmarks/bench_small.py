@@ -24,7 +24,11 @@ from nnp_ref.descriptors.neighbours import neighbour_list
 from nnp_ref.descriptors.skin import SkinNeighbourList
 from nnp_ref.dynamics.forces import PotentialForces
 from nnp_ref.model.forces import contract_pairs, pair_forces
-from nnp_ref.model.network_kernel import structure_energies
+from nnp_ref.model.network_kernel import (
+    cached_element_arrays,
+    count_outside,
+    structure_energies,
+)
 from nnp_ref.model.potential import check_min_distance, evaluate_atoms
 
 N2P2_CU2S_S = 0.052  # n2p2, 144-atom Cu2S, energy + forces, one thread
@@ -42,8 +46,10 @@ def phases(potential, atoms, repeats):
     elem_n, sfs = forces_fn.elem_n, potential.descriptor
     skin = SkinNeighbourList(potential.cutoff, 1.0, atoms.cell.array, atoms.pbc)
     nl = skin.update(R_nc)
-    G_ns, dGdR_psc, _, _ = sfs.compute_block(elem_n, nl, 0, len(atoms))
-    _, dEdG_ns, _ = structure_energies(potential, G_ns, elem_n, True, "off")
+    jk_table = sfs.pair_table(nl)
+    G_ns, dGdR_psc, _, _ = sfs.compute_block(elem_n, nl, 0, len(atoms), jk_table=jk_table)
+    _, dEdG_ns, _ = structure_energies(potential, G_ns, elem_n, True, "ignore")
+    arrays = cached_element_arrays(potential, G_ns.shape[1])
     dEdD_pc = np.zeros((len(nl.i_p), 3))
     steps = {
         "neighbour list, fresh (evaluate)": lambda: neighbour_list(
@@ -51,10 +57,12 @@ def phases(potential, atoms, repeats):
         ),
         "skin list update (MD)": lambda: skin.update(R_nc),
         "checks (min distance)": lambda: check_min_distance(nl, 0.1),
-        "descriptor kernel (G, dG/dR)": lambda: sfs.compute_block(elem_n, nl, 0, len(atoms)),
-        "networks + extrapolation check": lambda: structure_energies(
-            potential, G_ns, elem_n, True, "off"
+        "pair table (finite structures)": lambda: sfs.pair_table(nl),
+        "descriptor kernel (G, dG/dR)": lambda: sfs.compute_block(
+            elem_n, nl, 0, len(atoms), jk_table=jk_table
         ),
+        "networks": lambda: structure_energies(potential, G_ns, elem_n, True, "ignore"),
+        "extrapolation count": lambda: count_outside(G_ns, elem_n, arrays.lo_es, arrays.hi_es),
         "dE/dD per pair": lambda: contract_pairs(dEdG_ns, dGdR_psc, nl.offsets_n1, dEdD_pc),
         "forces from dE/dD": lambda: pair_forces(dEdD_pc, nl.i_p, nl.j_p, len(atoms)),
     }

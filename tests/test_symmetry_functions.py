@@ -415,3 +415,16 @@ def test_blocks_and_threads_agree_and_no_global_state(monkeypatch):
     split = sfs.compute_from_list(elem_n, nl, with_strain=True)  # blocks on 3 threads
     for name in ("G_ns", "dGdR_psc", "dGself_nsc", "dGdeps_nscc"):
         np.testing.assert_array_equal(getattr(split, name), getattr(whole, name))
+
+
+def test_counting_sort_is_stable_and_gives_block_starts():
+    from nnp_ref.descriptors.terms import counting_sort
+
+    rng = np.random.default_rng(9)
+    for n, n_keys in [(0, 3), (1, 1), (40, 3), (25, 6)]:
+        keys = rng.integers(0, n_keys, n)
+        order, start = np.full(n + 2, -1), np.full(n_keys + 1, -7)
+        counting_sort(keys, n_keys, order, start)
+        np.testing.assert_array_equal(order[:n], np.argsort(keys, kind="stable"))
+        np.testing.assert_array_equal(start, np.searchsorted(np.sort(keys), np.arange(n_keys + 1)))
+        assert order[n] == -1  # nothing written beyond the items

@@ -105,17 +105,22 @@ class _PackageFunctionCache(FunctionCache):
         return data
 
 
-def kernel(py_func):
+def kernel(py_func=None, *, inline: bool = False):
     """``numba.njit`` with the package-stamped disk cache (see the module docstring).
 
-    Use as ``@kernel``. Under ``NUMBA_DISABLE_JIT=1`` the plain Python function
-    is returned. ``nogil=True``: the kernel releases the GIL (threads, above).
+    Use as ``@kernel``, or ``@kernel(inline=True)`` for a helper that Numba
+    should inline into its callers (``inline="always"``: no call, no reference
+    counting of array arguments). Under ``NUMBA_DISABLE_JIT=1`` the plain Python
+    function is returned. ``nogil=True``: the kernel releases the GIL (threads, above).
     ``error_model="numpy"``: a float division by zero gives inf/nan as in
     NumPy instead of a Python exception, so the compiler need not guard
     every division (the kernels test their divisors where it matters).
     """
 
-    dispatcher = numba.njit(error_model="numpy", nogil=True)(py_func)
+    if py_func is None:
+        return lambda f: kernel(f, inline=inline)
+    options = {"inline": "always"} if inline else {}
+    dispatcher = numba.njit(error_model="numpy", nogil=True, **options)(py_func)
     if isinstance(dispatcher, Dispatcher):
         dispatcher._cache = _PackageFunctionCache(py_func)
     return dispatcher

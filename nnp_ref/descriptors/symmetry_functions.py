@@ -71,6 +71,7 @@ from nnp_ref.descriptors.parameter_table import (  # noqa: F401  (re-exported)
     cutoff_radius,
 )
 from nnp_ref.descriptors.terms import (
+    atom_scratch,
     atom_terms,
     self_and_strain_terms,
 )
@@ -115,18 +116,21 @@ def descriptor_kernel(
     (``nnp_ref.descriptors.pair_table``), possibly empty.
     """
     G_bs, dGdR_psc, dGself_bsc, dGdeps_bscc = results
-    s_max = table_esq.shape[1]
+    n_elements, s_max = table_esq.shape[0], table_esq.shape[1]
     p0 = offsets_n1[first_atom]
     no_strain_scc = np.zeros((0, 3, 3))
+    n_nb_max = 0
+    for i in range(first_atom, last_atom):
+        n_nb_max = max(n_nb_max, offsets_n1[i + 1] - offsets_n1[i])
+    scratch = atom_scratch(n_nb_max, index[0][1].shape[1], n_elements, s_max)
     for i in range(first_atom, last_atom):
         b, e = i - first_atom, elem_n[i]
         first, last = offsets_n1[i], offsets_n1[i + 1]
         j_l = j_p[first:last]
-        elem_l = elem_n[j_l]
         dGdD_lsc = dGdR_psc[first - p0 : last - p0] if with_derivatives else dGdR_psc[0:0]
         D_lc, d_l = D_pc[first:last], d_p[first:last]
         out = (with_derivatives, G_bs[b], dGdD_lsc)
-        atom_terms(e, elem_l, j_l, table_esq[e], index, jk_table, D_lc, d_l, out)
+        atom_terms(e, elem_n, j_l, table_esq[e], index, jk_table, D_lc, d_l, out, scratch)
         if with_derivatives:
             dGdeps_scc = dGdeps_bscc[b] if with_strain else no_strain_scc
             self_and_strain_terms(dGdD_lsc, D_lc, s_max, with_strain, dGself_bsc[b], dGdeps_scc)

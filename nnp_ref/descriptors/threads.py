@@ -40,7 +40,7 @@ def use_parallel(n_atoms: int) -> bool:
     More than one thread and at least :data:`PARALLEL_MIN_ATOMS` atoms: the one
     rule for the descriptors, the networks and the memory-lean force pass.
     """
-    return thread_count() > 1 and n_atoms >= PARALLEL_MIN_ATOMS
+    return n_atoms >= PARALLEL_MIN_ATOMS and thread_count() > 1  # size first: cheaper
 
 
 def map_blocks(task, bounds, parallel: bool):
@@ -53,8 +53,8 @@ def map_blocks(task, bounds, parallel: bool):
     rows of its own block (tasks run at the same time).
     """
     blocks = list(zip(bounds[:-1], bounds[1:]))
-    n_threads = min(thread_count(), len(blocks))
-    if not parallel or n_threads < 2:
+    n_threads = min(thread_count(), len(blocks)) if parallel else 1
+    if n_threads < 2:
         return [task(first, last) for first, last in blocks]
     with ThreadPoolExecutor(n_threads, thread_name_prefix="nnp_ref") as pool:
         futures = [pool.submit(task, first, last) for first, last in blocks]
