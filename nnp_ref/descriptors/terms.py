@@ -346,6 +346,11 @@ def angular_terms(e, blocks, table_sq, angular, rjk_limit_eee, leg, pairs_jk, ge
                             dP_dr_m = R_l * dRleg_lk[m, k] * R_lm
                             dP_dr_lm = R_l * R_m * dR_lm
                             product_gradient(P, dP_dr_l, dP_dr_m, dP_dr_lm, vectors, grad_vc)
+                        # as local tuples: stores into dGdD_lsc cannot alias them
+                        g0 = (grad_vc[0, 0], grad_vc[0, 1], grad_vc[0, 2])
+                        g1 = (grad_vc[1, 0], grad_vc[1, 1], grad_vc[1, 2])
+                        g2 = (grad_vc[2, 0], grad_vc[2, 1], grad_vc[2, 2])
+                        g3 = (grad_vc[3, 0], grad_vc[3, 1], grad_vc[3, 2])
                         for q in members:
                             s, w = member_s_eeeq[e, f, g, q], member_w_eeeq[e, f, g, q]
                             t = member_angle_eeeq[e, f, g, q]
@@ -355,8 +360,8 @@ def angular_terms(e, blocks, table_sq, angular, rjk_limit_eee, leg, pairs_jk, ge
                                 continue
                             wdA, wA = w * dA, w * A
                             for c in range(3):
-                                dGdD_lsc[l, s, c] += wdA * grad_vc[0, c] + wA * grad_vc[2, c]
-                                dGdD_lsc[m, s, c] += wdA * grad_vc[1, c] + wA * grad_vc[3, c]
+                                dGdD_lsc[l, s, c] += wdA * g0[c] + wA * g2[c]
+                                dGdD_lsc[m, s, c] += wdA * g1[c] + wA * g3[c]
 
 
 @kernel(inline=True)

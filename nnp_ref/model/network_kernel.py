@@ -255,9 +255,11 @@ def structure_energies(
         return network_energies(elem_n[rows], X_ns[rows], w_flat, first_layer_e1, layout_l4, c_l)
 
     n = len(elem_n)
-    parallel = threads and use_parallel(n)
-    parts = map_blocks(block, even_bounds(n, thread_count() if parallel else 1), parallel)
-    NN_n, dNNdX_ns = parts[0] if len(parts) == 1 else map(np.concatenate, zip(*parts))
+    if threads and use_parallel(n):
+        parts = map_blocks(block, even_bounds(n, thread_count()), True)
+        NN_n, dNNdX_ns = map(np.concatenate, zip(*parts))
+    else:
+        NN_n, dNNdX_ns = network_energies(elem_n, X_ns, w_flat, first_layer_e1, layout_l4, c_l)
     offsets_e = np.array([potential.energy_offsets[e] for e in potential.elements])
     c = potential.energy_scale
     E_n = c * NN_n + offsets_e[elem_n]  # E = c NN + E0

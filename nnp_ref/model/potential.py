@@ -307,6 +307,8 @@ def atom_blocks(offsets_n1, s_max, block_bytes=None) -> list[int]:
     block_bytes = LEAN_BLOCK_BYTES if block_bytes is None else block_bytes
     n = len(offsets_n1) - 1
     pairs_per_block = max(1, int(block_bytes // (24 * max(s_max, 1))))
+    if offsets_n1[-1] <= pairs_per_block:
+        return [0, n]  # one block (every small structure)
     bounds = [0]
     while bounds[-1] < n:
         start = bounds[-1]
