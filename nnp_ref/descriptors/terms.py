@@ -212,37 +212,61 @@ def radial_terms(e, elem_l, radial, leg, geometry, out):
 
 
 @kernel
-def triplet_vectors(D_lc, d_l, u_lc, l, m, cos_theta, r_lm, vectors):
-    r"""The geometry's derivatives for one triplet (l, m), into ``vectors`` (rows, c).
+def triplet_vectors(D_lc, d_l, u_lc, l, m, cos_theta, r_lm):
+    r"""The geometry's derivatives for one triplet (l, m): five 3-vectors (tuples).
 
-    Rows: 0 dcos/dD_l = (u_m - cos u_l) / r_l,  1 dcos/dD_m = (u_l - cos u_m) / r_m,
-    2 u_l = dr_l/dD_l,  3 u_m = dr_m/dD_m,  4 u_lm = (D_m - D_l) / r_lm = dr_lm/dD_m = -dr_lm/dD_l.
+    dcos/dD_l = (u_m - cos u_l) / r_l,  dcos/dD_m = (u_l - cos u_m) / r_m,
+    u_l = dr_l/dD_l,  u_m = dr_m/dD_m,  u_lm = (D_m - D_l) / r_lm = dr_lm/dD_m = -dr_lm/dD_l.
+    Tuples, not an array: they stay in registers while the members store into dG/dD.
     """
     inv_r_lm = 1.0 / r_lm if r_lm > 0.0 else 0.0
-    for c in range(3):
-        vectors[0, c] = (u_lc[m, c] - cos_theta * u_lc[l, c]) / d_l[l]
-        vectors[1, c] = (u_lc[l, c] - cos_theta * u_lc[m, c]) / d_l[m]
-        vectors[2, c] = u_lc[l, c]
-        vectors[3, c] = u_lc[m, c]
-        vectors[4, c] = (D_lc[m, c] - D_lc[l, c]) * inv_r_lm
+    u_l = (u_lc[l, 0], u_lc[l, 1], u_lc[l, 2])
+    u_m = (u_lc[m, 0], u_lc[m, 1], u_lc[m, 2])
+    r_l, r_m = d_l[l], d_l[m]
+    dcos_l = (
+        (u_m[0] - cos_theta * u_l[0]) / r_l,
+        (u_m[1] - cos_theta * u_l[1]) / r_l,
+        (u_m[2] - cos_theta * u_l[2]) / r_l,
+    )
+    dcos_m = (
+        (u_l[0] - cos_theta * u_m[0]) / r_m,
+        (u_l[1] - cos_theta * u_m[1]) / r_m,
+        (u_l[2] - cos_theta * u_m[2]) / r_m,
+    )
+    u_lm = (
+        (D_lc[m, 0] - D_lc[l, 0]) * inv_r_lm,
+        (D_lc[m, 1] - D_lc[l, 1]) * inv_r_lm,
+        (D_lc[m, 2] - D_lc[l, 2]) * inv_r_lm,
+    )
+    return dcos_l, dcos_m, u_l, u_m, u_lm
 
 
 @kernel
-def product_gradient(P, dP_dr_l, dP_dr_m, dP_dr_lm, vectors, grad_vc):
+def product_gradient(P, dP_dr_l, dP_dr_m, dP_dr_lm, vectors):
     r"""P dcos/dD_l, P dcos/dD_m, dP/dD_l, dP/dD_m of a radial product P(r_l, r_m, r_lm).
 
-    With the vectors of :func:`triplet_vectors` (rows 2-4: u_l, u_m, u_lm):
+    With the vectors of :func:`triplet_vectors` (dcos_l, dcos_m, u_l, u_m, u_lm):
 
         dP/dD_l = dP/dr_l u_l - dP/dr_lm u_lm,   dP/dD_m = dP/dr_m u_m + dP/dr_lm u_lm
 
     so that a term T = w A(cos theta) P has dT/dD_x = w (A' P dcos/dD_x + A dP/dD_x):
-    two 3-vectors per function, the rest once per radial group. Rows 0-3 of ``grad_vc``.
+    two 3-vectors per function, the rest once per radial group. Four 3-tuples.
     """
-    for c in range(3):
-        grad_vc[0, c] = P * vectors[0, c]
-        grad_vc[1, c] = P * vectors[1, c]
-        grad_vc[2, c] = dP_dr_l * vectors[2, c] - dP_dr_lm * vectors[4, c]
-        grad_vc[3, c] = dP_dr_m * vectors[3, c] + dP_dr_lm * vectors[4, c]
+    dcos_l, dcos_m, u_l, u_m, u_lm = vectors
+    return (
+        (P * dcos_l[0], P * dcos_l[1], P * dcos_l[2]),
+        (P * dcos_m[0], P * dcos_m[1], P * dcos_m[2]),
+        (
+            dP_dr_l * u_l[0] - dP_dr_lm * u_lm[0],
+            dP_dr_l * u_l[1] - dP_dr_lm * u_lm[1],
+            dP_dr_l * u_l[2] - dP_dr_lm * u_lm[2],
+        ),
+        (
+            dP_dr_m * u_m[0] + dP_dr_lm * u_lm[0],
+            dP_dr_m * u_m[1] + dP_dr_lm * u_lm[1],
+            dP_dr_m * u_m[2] + dP_dr_lm * u_lm[2],
+        ),
+    )
 
 
 @kernel
@@ -269,7 +293,7 @@ def angular_terms(e, blocks, table_sq, angular, rjk_limit_eee, leg, pairs_jk, ge
     group's R_k(r_lm) comes from the pair table when its leg has a column
     there (``pairs_jk`` = (j_l, column_k, R_jkq, dR_jkq): atom pair (j_l, j_m),
     ``nnp_ref.descriptors.pair_table``), else from :func:`radial_factor`.
-    ``work`` = (vectors, grad_vc, A_t, dA_t): scratch rows, reused for every atom.
+    ``work`` = (A_t, dA_t): scratch rows, reused for every atom.
 
     Length: one loop nest (element blocks, pairs l < m, groups, members) that
     reuses cos theta, r_lm, f_c(r_lm) and the geometry's derivatives across
@@ -285,7 +309,7 @@ def angular_terms(e, blocks, table_sq, angular, rjk_limit_eee, leg, pairs_jk, ge
     j_l, column_k, R_jkq, dR_jkq = pairs_jk
     D_lc, d_l, u_lc = geometry
     with_derivatives, G_s, dGdD_lsc = out
-    vectors, grad_vc, A_t, dA_t = work
+    A_t, dA_t = work
     for f in range(start_f1.shape[0] - 1):
         for g in range(f, start_f1.shape[0] - 1):
             if group_count_eee[e, f, g] == 0:
@@ -304,7 +328,7 @@ def angular_terms(e, blocks, table_sq, angular, rjk_limit_eee, leg, pairs_jk, ge
                     cos_theta = u_lc[l, 0] * u_lc[m, 0] + u_lc[l, 1] * u_lc[m, 1]
                     cos_theta += u_lc[l, 2] * u_lc[m, 2]
                     if with_derivatives:
-                        triplet_vectors(D_lc, d_l, u_lc, l, m, cos_theta, r_lm, vectors)
+                        vectors = triplet_vectors(D_lc, d_l, u_lc, l, m, cos_theta, r_lm)
                     for t in range(angle_count_eee[e, f, g]):
                         s = angle_row_eeet[e, f, g, t]
                         if table_sq[s, TYPE] >= 20.0:
@@ -345,12 +369,9 @@ def angular_terms(e, blocks, table_sq, angular, rjk_limit_eee, leg, pairs_jk, ge
                             dP_dr_l = dRleg_lk[l, k] * R_m * R_lm
                             dP_dr_m = R_l * dRleg_lk[m, k] * R_lm
                             dP_dr_lm = R_l * R_m * dR_lm
-                            product_gradient(P, dP_dr_l, dP_dr_m, dP_dr_lm, vectors, grad_vc)
-                        # as local tuples: stores into dGdD_lsc cannot alias them
-                        g0 = (grad_vc[0, 0], grad_vc[0, 1], grad_vc[0, 2])
-                        g1 = (grad_vc[1, 0], grad_vc[1, 1], grad_vc[1, 2])
-                        g2 = (grad_vc[2, 0], grad_vc[2, 1], grad_vc[2, 2])
-                        g3 = (grad_vc[3, 0], grad_vc[3, 1], grad_vc[3, 2])
+                            g0, g1, g2, g3 = product_gradient(
+                                P, dP_dr_l, dP_dr_m, dP_dr_lm, vectors
+                            )
                         for q in members:
                             s, w = member_s_eeeq[e, f, g, q], member_w_eeeq[e, f, g, q]
                             t = member_angle_eeeq[e, f, g, q]
@@ -387,7 +408,7 @@ def self_and_strain_terms(dGdD_lsc, D_lc, n_s, with_strain, dGself_sc, dGdeps_sc
 def atom_scratch(n_nb_max, n_legs_max, n_elements, s_max):
     """Work arrays of :func:`atom_terms` for atoms of up to ``n_nb_max`` pairs: made once per call.
 
-    (Rleg_lk, dRleg_lk, u_lc, elem_l, order_a, start_f1, vectors, grad_vc, A_t, dA_t);
+    (Rleg_lk, dRleg_lk, u_lc, elem_l, order_a, start_f1, A_t, dA_t);
     an atom uses the first rows, so the loop over atoms allocates nothing.
     """
     return (
@@ -397,8 +418,6 @@ def atom_scratch(n_nb_max, n_legs_max, n_elements, s_max):
         np.empty(n_nb_max, dtype=np.int64),
         np.empty(n_nb_max, dtype=np.int64),
         np.empty(n_elements + 1, dtype=np.int64),
-        np.zeros((5, 3)),
-        np.zeros((4, 3)),
         np.zeros(s_max),
         np.zeros(s_max),
     )
