@@ -200,6 +200,7 @@ def radial_terms(e, elem_l, radial, leg, geometry, out):
     with_derivatives, G_s, dGdD_lsc = out
     for l in range(u_lc.shape[0]):
         f = elem_l[l]
+        u_l = (u_lc[l, 0], u_lc[l, 1], u_lc[l, 2])  # a tuple: no reload after each store
         for q in range(radial_count_ee[e, f]):
             s, k = radial_ees[e, f, q], radial_leg_ees[e, f, q]
             if Rleg_lk[l, k] == 0.0:
@@ -208,7 +209,7 @@ def radial_terms(e, elem_l, radial, leg, geometry, out):
             G_s[s] += w * Rleg_lk[l, k]
             if with_derivatives:
                 for c in range(3):
-                    dGdD_lsc[l, s, c] += w * dRleg_lk[l, k] * u_lc[l, c]
+                    dGdD_lsc[l, s, c] += w * dRleg_lk[l, k] * u_l[c]
 
 
 @kernel
