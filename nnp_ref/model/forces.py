@@ -35,15 +35,20 @@ def assemble_forces(dEdG_ns, dGdR_psc, dGself_nsc, i_p, j_p):
     n, s_max = dEdG_ns.shape
     F_nc = np.zeros((n, 3))
     for i in range(n):
+        x, y, z = F_nc[i, 0], F_nc[i, 1], F_nc[i, 2]  # sums in registers, same order
         for s in range(s_max):
-            for c in range(3):
-                F_nc[i, c] -= dEdG_ns[i, s] * dGself_nsc[i, s, c]
+            x -= dEdG_ns[i, s] * dGself_nsc[i, s, 0]
+            y -= dEdG_ns[i, s] * dGself_nsc[i, s, 1]
+            z -= dEdG_ns[i, s] * dGself_nsc[i, s, 2]
+        F_nc[i, 0], F_nc[i, 1], F_nc[i, 2] = x, y, z
     for p in range(i_p.shape[0]):
-        i = i_p[p]
-        j = j_p[p]
+        i, j = i_p[p], j_p[p]
+        x, y, z = F_nc[j, 0], F_nc[j, 1], F_nc[j, 2]
         for s in range(s_max):
-            for c in range(3):
-                F_nc[j, c] -= dEdG_ns[i, s] * dGdR_psc[p, s, c]
+            x -= dEdG_ns[i, s] * dGdR_psc[p, s, 0]
+            y -= dEdG_ns[i, s] * dGdR_psc[p, s, 1]
+            z -= dEdG_ns[i, s] * dGdR_psc[p, s, 2]
+        F_nc[j, 0], F_nc[j, 1], F_nc[j, 2] = x, y, z
     return F_nc
 
 
@@ -107,15 +112,18 @@ def force_adjoint(dL_dF_nc, dGdR_psc, dGself_nsc, i_p, j_p):
     s_max = dGself_nsc.shape[1]
     V_ns = np.zeros((n, s_max))
     for i in range(n):
+        gx, gy, gz = dL_dF_nc[i, 0], dL_dF_nc[i, 1], dL_dF_nc[i, 2]  # registers
         for s in range(s_max):
-            for c in range(3):
-                V_ns[i, s] += dGself_nsc[i, s, c] * dL_dF_nc[i, c]
+            V_ns[i, s] += dGself_nsc[i, s, 0] * gx
+            V_ns[i, s] += dGself_nsc[i, s, 1] * gy
+            V_ns[i, s] += dGself_nsc[i, s, 2] * gz
     for p in range(i_p.shape[0]):
-        i = i_p[p]
-        j = j_p[p]
+        i, j = i_p[p], j_p[p]
+        gx, gy, gz = dL_dF_nc[j, 0], dL_dF_nc[j, 1], dL_dF_nc[j, 2]
         for s in range(s_max):
-            for c in range(3):
-                V_ns[i, s] += dGdR_psc[p, s, c] * dL_dF_nc[j, c]
+            V_ns[i, s] += dGdR_psc[p, s, 0] * gx
+            V_ns[i, s] += dGdR_psc[p, s, 1] * gy
+            V_ns[i, s] += dGdR_psc[p, s, 2] * gz
     return V_ns
 
 
@@ -128,9 +136,12 @@ def contract_pairs(dEdG_bs, dGdR_psc, offsets_b1, dEdD_pc):
     """
     for b in range(offsets_b1.shape[0] - 1):
         for p in range(offsets_b1[b], offsets_b1[b + 1]):
+            x, y, z = dEdD_pc[p, 0], dEdD_pc[p, 1], dEdD_pc[p, 2]  # sums in registers
             for s in range(dGdR_psc.shape[1]):
-                for c in range(3):
-                    dEdD_pc[p, c] += dEdG_bs[b, s] * dGdR_psc[p, s, c]
+                x += dEdG_bs[b, s] * dGdR_psc[p, s, 0]
+                y += dEdG_bs[b, s] * dGdR_psc[p, s, 1]
+                z += dEdG_bs[b, s] * dGdR_psc[p, s, 2]
+            dEdD_pc[p, 0], dEdD_pc[p, 1], dEdD_pc[p, 2] = x, y, z
 
 
 __all__ = [
