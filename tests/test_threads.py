@@ -92,6 +92,23 @@ def test_even_bounds_cover_every_atom_once():
         assert np.all(np.diff(b) >= 1) and np.diff(b).max() - np.diff(b).min() <= 1
 
 
+def test_thread_blocks_are_equal_shares(monkeypatch):
+    """On threads the lean pass cuts a multiple of the thread count of equal blocks."""
+    from nnp_ref.model import potential
+
+    monkeypatch.setattr(potential, "thread_count", lambda: 3)
+    rng = np.random.default_rng(3)
+    offsets_n1 = np.concatenate([[0], np.cumsum(rng.integers(80, 120, 2000))]).astype(np.int64)
+    bytes_per_pair = 24 * 30
+    monkeypatch.setattr(potential, "LEAN_BLOCK_BYTES", 20_000 * bytes_per_pair)
+    bounds = potential.thread_blocks(offsets_n1, 30)
+    assert bounds[0] == 0 and bounds[-1] == 2000 and np.all(np.diff(bounds) > 0)
+    pairs = np.diff(offsets_n1[bounds])
+    assert len(pairs) == 12  # 200,000 pairs: 10 blocks of <= 20,000, rounded up to 3 x 4
+    assert pairs.max() - pairs.min() <= 2 * 120  # equal up to an atom at each end
+    assert pairs.max() <= 20_000
+
+
 def test_lean_blocks_hold_their_bytes():
     offsets_n1 = np.arange(0, 2001 * 100, 100, dtype=np.int64)  # 2000 atoms, 100 pairs each
     bounds = atom_blocks(offsets_n1, 30, block_bytes=24 * 30 * 1000)  # 1000 pairs per block

@@ -34,7 +34,7 @@ from nnp_ref.descriptors.symmetry_functions import (
     SymmetryFunctionSet,
     element_indices,
 )
-from nnp_ref.descriptors.threads import map_blocks, use_parallel
+from nnp_ref.descriptors.threads import map_blocks, thread_count, use_parallel
 from nnp_ref.model import network as nn
 from nnp_ref.model.extrapolation import (  # noqa: F401  (re-exported)
     EXTRAPOLATION_MODES,
@@ -317,6 +317,22 @@ def atom_blocks(offsets_n1, s_max, block_bytes=None) -> list[int]:
     return bounds
 
 
+def thread_blocks(offsets_n1, s_max) -> list[int]:
+    """Block boundaries for the lean pass on threads: a multiple of the thread count of
+    blocks with nearly equal numbers of pairs, each at most about :data:`LEAN_BLOCK_BYTES`.
+
+    Equal shares: no thread is left finishing a whole block after the others.
+    """
+    n_pairs = int(offsets_n1[-1])
+    n_threads = thread_count()
+    total = 24 * max(s_max, 1) * n_pairs  # bytes of dG/dR of every pair
+    n_blocks = n_threads * max(1, -(-total // (n_threads * LEAN_BLOCK_BYTES)))  # ceil
+    targets = np.arange(1, n_blocks) * n_pairs // n_blocks
+    inner = np.searchsorted(offsets_n1, targets, "left").tolist()
+    n = len(offsets_n1) - 1
+    return sorted({0, n, *[b for b in inner if 0 < b < n]})
+
+
 def _lean_pass(potential, elem_n, nl, extrapolation, count_only=False):
     """G, energies, dE/dG and dE/dD per pair, one block of atoms at a time.
 
@@ -351,8 +367,9 @@ def _lean_pass(potential, elem_n, nl, extrapolation, count_only=False):
             return [count_outside(G_bs, elem_n[first:last], arrays.lo_es, arrays.hi_es)]
         return extra
 
-    bounds = atom_blocks(nl.offsets_n1, s_max)
-    extras = map_blocks(block, bounds, use_parallel(n))
+    parallel = use_parallel(n)
+    bounds = thread_blocks(nl.offsets_n1, s_max) if parallel else atom_blocks(nl.offsets_n1, s_max)
+    extras = map_blocks(block, bounds, parallel)
     extrapolations = [record for extra in extras for record in extra]
     return G_ns, energies_n, dEdG_ns, extrapolations, dEdD_pc
 
