@@ -300,7 +300,11 @@ def angular_terms(e, blocks, table_sq, angular, rjk_limit_eee, leg, pairs_jk, ge
     reuses cos theta, r_lm, f_c(r_lm) and the geometry's derivatives across
     groups and members. Written as one call per triplet it ran 20-30 % slower
     (measured on the water box: the index tuples are unpacked and
-    reference-counted per call), and so did table rows taken as views.
+    reference-counted per call), and so did table rows taken as views. The
+    triplet's vectors and the group's gradient are tuples, not scratch arrays:
+    an array would be reloaded after every store into dGdD_lsc (the compiler
+    cannot rule out that they overlap); as tuples they stay in registers
+    (6-12 % faster, same bits).
     """
     order_a, start_f1 = blocks
     group_count_eee, group_leg_eeer, group_narrow_eeer, group_stop_eeer = angular[:4]
