@@ -18,7 +18,7 @@ import pytest
 from nnp_ref.descriptors.cutoff import CT_TANH, CT_TANHU, cutoff_function
 from nnp_ref.descriptors.neighbour_index import radial_legs
 from nnp_ref.descriptors.symmetry_functions import SymmetryFunction, SymmetryFunctionSet
-from nnp_ref.descriptors.terms import real_power, whole_power
+from nnp_ref.descriptors.terms import ETA, RC, real_power, whole_power
 from tests.finite_differences import position_derivative
 from tests.reference_sf import ref_descriptors
 from tests.test_symmetry_functions import dense_dG, random_structure
@@ -54,7 +54,13 @@ def test_legs_and_groups_of_a_shared_set():
     assert len(set(leg_s[:13])) == 1  # radial, weighted radial and 10 narrow: one leg
     for k in range(4):  # legs sharing a cutoff are consecutive
         assert leg_cut_k[k] in (leg_cut_k[max(k - 1, 0)], max(leg_cut_k[:k], default=-1) + 1)
-    (_, _, _), _, angular, rjk_limit_eee = sfs.index
+    (_, _, _, leg_used_eek), _, angular, rjk_limit_eee = sfs.index
+    # An H neighbour feeds no function of leg (3.2, .1, 0) (only the (O, O) wide type uses
+    # it): its pairs skip that leg; an O neighbour uses all four.
+    rows_k = sfs.table_esq[0, leg_row_k]
+    only_oo = int(np.flatnonzero((rows_k[:, RC] == 3.2) & (rows_k[:, ETA] == 0.1))[0])
+    assert not leg_used_eek[0, 0, only_oo] and leg_used_eek[0, 0].sum() == 3
+    assert leg_used_eek[0, 1].sum() == 4
     group_count_eee, _, group_narrow_eeer, group_stop_eeer = angular[:4]
     # H centre, neighbours (H, O): the 10 narrow of leg (4, .3, .5), the wide one,
     # the narrow one with r_c = 3.2 and the weighted narrow one (eta .1): 4 groups.

@@ -117,8 +117,10 @@ def build_neighbour_index(table_esq, n_s_e, Znum_e):
 
     Returns the tuple ``(legs, radial, angular, rjk_limit_eee)`` the kernel takes:
 
-    - ``legs = (n_legs_e, leg_row_ek, leg_cut_ek)``: legs of every central
-      element (:func:`radial_legs`, padded);
+    - ``legs = (n_legs_e, leg_row_ek, leg_cut_ek, leg_used_eek)``: legs of every
+      central element (:func:`radial_legs`, padded); ``leg_used_eek[e, f, k]``:
+      a function of e fed by a neighbour of element f uses leg k (else the
+      kernel skips that leg for such a neighbour);
     - ``radial = (radial_ees, radial_leg_ees, radial_count_ee, radial_w_ees)``:
       the radial functions ``radial_ees[e, f, :radial_count_ee[e, f]]`` of
       central element e to which a neighbour of element f contributes, their
@@ -142,6 +144,7 @@ def build_neighbour_index(table_esq, n_s_e, Znum_e):
     n_legs_e = np.array([len(rows) for _, rows, _ in per_element], dtype=np.int64)
     leg_row_ek = np.zeros((n_e, k_max), dtype=np.int64)
     leg_cut_ek = np.zeros((n_e, k_max), dtype=np.int64)
+    leg_used_eek = np.zeros((n_e, n_e, k_max), dtype=np.bool_)
     radial_ees = np.zeros((n_e, n_e, s_max), dtype=np.int64)
     radial_leg_ees = np.zeros((n_e, n_e, s_max), dtype=np.int64)
     radial_count_ee = np.zeros((n_e, n_e), dtype=np.int64)
@@ -171,11 +174,13 @@ def build_neighbour_index(table_esq, n_s_e, Znum_e):
                     radial_ees[e, f, q], radial_leg_ees[e, f, q] = s, leg_s[s]
                     radial_w_ees[e, f, q] = w
                     radial_count_ee[e, f] += 1
+                    leg_used_eek[e, f, leg_s[s]] = True
             for g in range(n_e):
                 groups = _radial_groups(table_esq[e], n_s_e[e], leg_s, leg_cut_k, f, g, Znum_e)
                 q, angles = 0, {}
                 for r, (leg, narrow, members) in enumerate(groups):
                     group_leg_eeer[e, f, g, r], group_narrow_eeer[e, f, g, r] = leg, narrow
+                    leg_used_eek[e, f, leg] = leg_used_eek[e, g, leg] = True
                     for s, w in members:
                         member_s_eeeq[e, f, g, q], member_w_eeeq[e, f, g, q] = s, w
                         key = angle_key(table_esq[e, s])
@@ -189,7 +194,7 @@ def build_neighbour_index(table_esq, n_s_e, Znum_e):
                     rjk_limit_eee[e, f, g] = max(rjk_limit_eee[e, f, g], limit)
                 group_count_eee[e, f, g] = len(groups)
                 angle_count_eee[e, f, g] = len(angles)
-    legs = (n_legs_e, leg_row_ek, leg_cut_ek)
+    legs = (n_legs_e, leg_row_ek, leg_cut_ek, leg_used_eek)
     radial = (radial_ees, radial_leg_ees, radial_count_ee, radial_w_ees)
     angular = (
         group_count_eee,

@@ -38,7 +38,7 @@ def narrow_leg_columns(index) -> np.ndarray:
     From the radial groups of ``build_neighbour_index``: a leg gets a column
     if some narrow group of its element uses it.
     """
-    (n_legs_e, _, _), _, angular, _ = index
+    (n_legs_e, _, _, _), _, angular, _ = index
     group_count_eee, group_leg_eeer, group_narrow_eeer = angular[0], angular[1], angular[2]
     n_e = len(n_legs_e)
     column_ek = np.full((n_e, max(int(n_legs_e.max()), 1)), -1, dtype=np.int64)
@@ -62,9 +62,9 @@ def fill_pair_table(table_esq, legs, column_ek, i_p, j_p, d_p, R_jkq, dR_jkq):
     ``terms.radial_factor``): the numbers the triplet loop would compute.
     Each atom pair once (the list holds (j, k) and (k, j) with the same
     distance), legs sharing a cutoff share f_c(r) (as ``terms.pair_legs``).
-    ``legs`` = (n_legs_e, leg_row_ek, leg_cut_ek) of ``build_neighbour_index``.
+    ``legs`` = (n_legs_e, leg_row_ek, leg_cut_ek, leg_used_eek) of ``build_neighbour_index``.
     """
-    n_legs_e, leg_row_ek, leg_cut_ek = legs
+    n_legs_e, leg_row_ek, leg_cut_ek = legs[0], legs[1], legs[2]
     for e in range(column_ek.shape[0]):
         table_sq = table_esq[e]
         for p in range(d_p.shape[0]):
