@@ -46,7 +46,7 @@ def phases(potential, atoms, repeats):
     elem_n, sfs = forces_fn.elem_n, potential.descriptor
     skin = SkinNeighbourList(potential.cutoff, 1.0, atoms.cell.array, atoms.pbc)
     nl = skin.update(R_nc)
-    jk_table = sfs.pair_table(nl)
+    jk_table = sfs.pair_table(nl, elem_n)
     G_ns, dGdR_psc, _, _ = sfs.compute_block(elem_n, nl, 0, len(atoms), jk_table=jk_table)
     _, dEdG_ns, _ = structure_energies(potential, G_ns, elem_n, True, "ignore")
     arrays = cached_element_arrays(potential, G_ns.shape[1])
@@ -57,7 +57,7 @@ def phases(potential, atoms, repeats):
         ),
         "skin list update (MD)": lambda: skin.update(R_nc),
         "checks (min distance)": lambda: check_min_distance(nl, 0.1),
-        "pair table (finite structures)": lambda: sfs.pair_table(nl),
+        "pair table (finite structures)": lambda: sfs.pair_table(nl, elem_n),
         "descriptor kernel (G, dG/dR)": lambda: sfs.compute_block(
             elem_n, nl, 0, len(atoms), jk_table=jk_table
         ),

@@ -33,49 +33,60 @@ TABLE_MAX_ATOMS = 150
 
 
 def narrow_leg_columns(index) -> np.ndarray:
-    """``column_ek[e, k]``: the table column of central element e's leg k (-1: not narrow).
+    """``(column_ek, used_eeek)``: table columns of the narrow legs, and where they are read.
 
-    From the radial groups of ``build_neighbour_index``: a leg gets a column
-    if some narrow group of its element uses it.
+    ``column_ek[e, k]``: the column of central element e's leg k (-1: no narrow
+    group uses it); ``used_eeek[e, f, g, k]``: a narrow group of e for neighbour
+    elements (f, g) uses leg k, so the entries of an (f, g) atom pair in that
+    column are read (the others are never computed). From the radial groups of
+    ``build_neighbour_index``.
     """
     (n_legs_e, _, _, _), _, angular, _ = index
     group_count_eee, group_leg_eeer, group_narrow_eeer = angular[0], angular[1], angular[2]
-    n_e = len(n_legs_e)
-    column_ek = np.full((n_e, max(int(n_legs_e.max()), 1)), -1, dtype=np.int64)
+    n_e, k_max = len(n_legs_e), max(int(n_legs_e.max()), 1)
+    column_ek = np.full((n_e, k_max), -1, dtype=np.int64)
+    used_eeek = np.zeros((n_e, n_e, n_e, k_max), dtype=np.bool_)
     q = 0
     for e in range(n_e):
         for f in range(n_e):
             for g in range(n_e):
                 for r in range(group_count_eee[e, f, g]):
                     k = group_leg_eeer[e, f, g, r]
-                    if group_narrow_eeer[e, f, g, r] and column_ek[e, k] < 0:
+                    if not group_narrow_eeer[e, f, g, r]:
+                        continue
+                    used_eeek[e, f, g, k] = used_eeek[e, g, f, k] = True
+                    if column_ek[e, k] < 0:
                         column_ek[e, k] = q
                         q += 1
-    return column_ek
+    return column_ek, used_eeek
 
 
 @kernel
-def fill_pair_table(table_esq, legs, column_ek, i_p, j_p, d_p, R_jkq, dR_jkq):
+def fill_pair_table(table_esq, legs, columns, elem_n, i_p, j_p, d_p, R_jkq, dR_jkq):
     """R_jkq[j, k, q], dR_jkq[j, k, q] = R_k(r_jk), dR_k/dr(r_jk) of column q = column_ek[e, k].
 
     The leg's own cutoff and radial factor (``terms.leg_cutoff``,
     ``terms.radial_factor``): the numbers the triplet loop would compute.
     Each atom pair once (the list holds (j, k) and (k, j) with the same
-    distance), legs sharing a cutoff share f_c(r) (as ``terms.pair_legs``).
-    ``legs`` = (n_legs_e, leg_row_ek, leg_cut_ek, leg_used_eek) of ``build_neighbour_index``.
+    distance), only the columns its elements' narrow groups read (``columns`` =
+    :func:`narrow_leg_columns`), legs sharing a cutoff share f_c(r) (as
+    ``terms.pair_legs``). ``legs`` = (n_legs_e, leg_row_ek, leg_cut_ek, ...)
+    of ``build_neighbour_index``.
     """
     n_legs_e, leg_row_ek, leg_cut_ek = legs[0], legs[1], legs[2]
+    column_ek, used_eeek = columns
     for e in range(column_ek.shape[0]):
         table_sq = table_esq[e]
         for p in range(d_p.shape[0]):
             j, k_atom, r = i_p[p], j_p[p], d_p[p]
             if j > k_atom:
                 continue
+            f, g = elem_n[j], elem_n[k_atom]
             fc, dfc, last_cut = 1.0, 0.0, -1
             for k in range(n_legs_e[e]):
                 q = column_ek[e, k]
                 s = leg_row_ek[e, k]
-                if q < 0 or r >= table_sq[s, RC]:
+                if q < 0 or not used_eeek[e, f, g, k] or r >= table_sq[s, RC]:
                     continue
                 if leg_cut_ek[e, k] != last_cut:
                     fc, dfc = leg_cutoff(r, table_sq, s)
@@ -91,14 +102,19 @@ def empty_pair_table(column_ek):
     return np.full_like(column_ek, -1), no_rows, no_rows
 
 
-def pair_table(table_esq, index, column_ek, nl, n_atoms: int):
-    """``(column_ek, R_jkq, dR_jkq)`` for the kernel: a table, or an empty one (see above)."""
-    n_columns = int(column_ek.max()) + 1
+def pair_table(table_esq, index, columns, elem_n, nl):
+    """``(column_ek, R_jkq, dR_jkq)`` for the kernel: a table, or an empty one (see above).
+
+    ``columns`` = :func:`narrow_leg_columns` of ``index``; ``elem_n`` the atoms' elements.
+    """
+    column_ek = columns[0]
+    n_columns, n_atoms = int(column_ek.max()) + 1, len(elem_n)
     if n_columns == 0 or n_atoms > TABLE_MAX_ATOMS or nl.S_pc.any():
         return empty_pair_table(column_ek)
     R_jkq = np.zeros((n_atoms, n_atoms, n_columns))
     dR_jkq = np.zeros((n_atoms, n_atoms, n_columns))
-    fill_pair_table(table_esq, index[0], column_ek, nl.i_p, nl.j_p, nl.d_p, R_jkq, dR_jkq)
+    legs, ij = index[0], (nl.i_p, nl.j_p, nl.d_p)
+    fill_pair_table(table_esq, legs, columns, elem_n, *ij, R_jkq, dR_jkq)
     return column_ek, R_jkq, dR_jkq
 
 

@@ -195,7 +195,7 @@ class SymmetryFunctionSet:
         self.cutoff = cutoff_radius(self.sf_sets)
         self.Znum_e = np.array([atomic_numbers[e] for e in self.elements], dtype=np.float64)
         self.index = build_neighbour_index(self.table_esq, self.n_s_e, self.Znum_e)
-        self.column_ek = narrow_leg_columns(self.index)
+        self.jk_columns = narrow_leg_columns(self.index)
 
     def __repr__(self) -> str:
         sizes = ", ".join(f"{e}: {n}" for e, n in zip(self.elements, self.n_s_e))
@@ -227,7 +227,7 @@ class SymmetryFunctionSet:
         with_strain = with_strain and with_derivatives
         s_max = self.table_esq.shape[1]
         arrays = block_arrays(n, len(nl.j_p), s_max, with_derivatives, with_strain)
-        jk_table = self.pair_table(nl)
+        jk_table = self.pair_table(nl, elem_n)
 
         def block(first, last):
             pairs = slice(nl.offsets_n1[first], nl.offsets_n1[last])
@@ -258,7 +258,7 @@ class SymmetryFunctionSet:
         caller computing many blocks of one structure makes it once).
         """
         if jk_table is None:
-            jk_table = self.pair_table(nl)
+            jk_table = self.pair_table(nl, elem_n)
         with_strain = with_strain and with_derivatives
         n_pairs = nl.offsets_n1[last_atom] - nl.offsets_n1[first_atom]
         s_max = self.table_esq.shape[1]
@@ -268,13 +268,12 @@ class SymmetryFunctionSet:
         )
         return arrays
 
-    def pair_table(self, nl):
-        """The r_jk pair table of a structure's neighbour list (``nnp_ref.descriptors.pair_table``).
+    def pair_table(self, nl, elem_n):
+        """The r_jk pair table of a structure (``nnp_ref.descriptors.pair_table``).
 
         Empty unless the list has no image pairs and at most ``TABLE_MAX_ATOMS`` atoms.
         """
-        n_atoms = len(nl.offsets_n1) - 1
-        return pair_table(self.table_esq, self.index, self.column_ek, nl, n_atoms)
+        return pair_table(self.table_esq, self.index, self.jk_columns, elem_n, nl)
 
     def fill_block(
         self, elem_n, nl, first_atom, last_atom, with_derivatives, with_strain, jk_table, rows

@@ -351,7 +351,7 @@ def _lean_pass(potential, elem_n, nl, extrapolation, count_only=False):
     n, s_max = len(elem_n), sfs.table_esq.shape[1]
     G_ns, dEdG_ns, energies_n = np.zeros((n, s_max)), np.zeros((n, s_max)), np.zeros(n)
     dEdD_pc = np.zeros((len(nl.i_p), 3))
-    jk_table = sfs.pair_table(nl)
+    jk_table = sfs.pair_table(nl, elem_n)
 
     def block(first, last):
         G_bs, dGdR_psc, _, _ = sfs.compute_block(elem_n, nl, first, last, jk_table=jk_table)
