@@ -152,8 +152,12 @@ def md_loop(out, initial, test, seed, iterations, max_labels, warm_start=False):
         trust_hi=0.5, optimizer="lbfgs", **SF,
     )  # fmt: skip
     result = run_active_learning(cfg, test_set=test, progress=False)
+    return md_loop_rows(result, "active (MD loop, warm)" if warm_start else "active (MD loop)")
+
+
+def md_loop_rows(result, name):
+    """Print every iteration of an MD-driven loop's result; its learning-curve rows."""
     print(f"MD loop: {result.stopped}")
-    name = "active (MD loop, warm)" if warm_start else "active (MD loop)"
     for r in result.reports:
         print(f"{name:>16s} N={r['n_train']:4d}: {r['test_rmse_energy_meV_per_atom']:7.2f} "
               f"meV/atom {r['test_rmse_force_meV_per_A']:7.1f} meV/Å; MD frames "

@@ -35,6 +35,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import numpy as np  # noqa: E402
+from bench_active_learning import md_loop_rows  # noqa: E402  (benchmarks/ is the script's folder)
 
 from nnp_ref.active_learning.loop import test_errors  # noqa: E402
 from nnp_ref.data.database import structure_key  # noqa: E402
@@ -112,17 +113,7 @@ def md_loop(out, pool, initial, test, args, labeller):
         learning_rate=LEARNING_RATE, batch_size=8, **SF,
     )  # fmt: skip
     result = run_active_learning(cfg, labeller=labeller, test_set=test, progress=False)
-    print(f"MD loop: {result.stopped}")
-    for r in result.reports:
-        print(f"active (MD loop) N={r['n_train']:3d}: {r['test_rmse_energy_meV_per_atom']:7.2f} "
-              f"meV/atom {r['test_rmse_force_meV_per_A']:7.1f} meV/Å; MD frames "
-              f"{r['md_frames']}: accurate {r['n_accurate']}, candidates {r['n_candidates']}, "
-              f"beyond trust {r['n_beyond_trust']}; max spread "
-              f"{1e3 * r['md_max_force_std']:.0f} meV/Å", flush=True)  # fmt: skip
-    return [{"strategy": "active (MD loop)", "n": r["n_train"],
-             "test_rmse_energy_meV_per_atom": r["test_rmse_energy_meV_per_atom"],
-             "test_rmse_force_meV_per_A": r["test_rmse_force_meV_per_A"]}
-            for r in result.reports]  # fmt: skip
+    return md_loop_rows(result, "active (MD loop)")
 
 
 def plot(rows, path):
