@@ -20,7 +20,12 @@ from ase import Atoms
 
 from nnp_ref.descriptors import threads
 from nnp_ref.descriptors.jit import kernel
-from nnp_ref.descriptors.threads import PARALLEL_MIN_ATOMS, even_bounds, map_blocks
+from nnp_ref.descriptors.threads import (
+    PARALLEL_MIN_ATOMS,
+    even_bounds,
+    even_pair_bounds,
+    map_blocks,
+)
 from nnp_ref.model.potential import atom_blocks
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -107,6 +112,14 @@ def test_thread_blocks_are_equal_shares(monkeypatch):
     assert len(pairs) == 12  # 200,000 pairs: 10 blocks of <= 20,000, rounded up to 3 x 4
     assert pairs.max() - pairs.min() <= 2 * 120  # equal up to an atom at each end
     assert pairs.max() <= 20_000
+
+
+def test_even_pair_bounds_share_the_pairs():
+    offsets_n1 = np.array([0, 10, 20, 30, 40, 50, 60, 70, 80], dtype=np.int64)
+    assert even_pair_bounds(offsets_n1, 4) == [0, 2, 4, 6, 8]
+    heavy = np.array([0, 1, 2, 100, 101, 102], dtype=np.int64)  # atom 2 has 98 pairs
+    assert even_pair_bounds(heavy, 4) == [0, 3, 5]  # fewer blocks, none empty
+    assert even_pair_bounds(offsets_n1, 1) == [0, 8]
 
 
 def test_lean_blocks_hold_their_bytes():

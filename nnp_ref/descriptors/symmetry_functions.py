@@ -77,7 +77,7 @@ from nnp_ref.descriptors.terms import (
 )
 from nnp_ref.descriptors.threads import (  # noqa: F401  (re-exported)
     PARALLEL_MIN_ATOMS,
-    even_bounds,
+    even_pair_bounds,
     map_blocks,
     thread_count,
     use_parallel,
@@ -237,7 +237,8 @@ class SymmetryFunctionSet:
             self.fill_block(elem_n, nl, first, last, with_derivatives, with_strain, jk_table, rows)
 
         parallel = use_parallel(n)
-        map_blocks(block, even_bounds(n, 4 * thread_count() if parallel else 1), parallel)
+        n_blocks = 4 * thread_count() if parallel else 1
+        map_blocks(block, even_pair_bounds(nl.offsets_n1, n_blocks), parallel)
         return Descriptors(*arrays, elem_n=elem_n, n_s_e=self.n_s_e, nl=nl)
 
     def compute_block(

@@ -24,7 +24,7 @@ Calls. The per-atom helpers (legs, radial terms, the sort, self and strain
 terms, ``atom_terms`` itself) are inlined into the kernel (``@kernel(inline=True)``):
 a call passing tuples of arrays costs a reference count per array, 1.4 us
 per atom in all, a tenth of the 24-atom water cluster's time. The triplet
-loop ``angular_terms`` stays a call (inlining it cost 3 s of compile time).
+loop ``angular_terms`` stays a call (inlining it cost 1-3 s more compile time).
 """
 
 from __future__ import annotations

@@ -24,6 +24,7 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 import numba
+import numpy as np
 
 #: Structures with fewer atoms run on the calling thread whatever the thread count.
 PARALLEL_MIN_ATOMS = 256
@@ -67,4 +68,24 @@ def even_bounds(n: int, n_blocks: int) -> list[int]:
     return [b * n // n_blocks for b in range(n_blocks + 1)]
 
 
-__all__ = ["PARALLEL_MIN_ATOMS", "even_bounds", "map_blocks", "thread_count", "use_parallel"]
+def even_pair_bounds(offsets_n1, n_blocks: int) -> list[int]:
+    """Boundaries of up to ``n_blocks`` blocks of atoms with nearly equal numbers of pairs.
+
+    Atom i has the pairs ``offsets_n1[i]:offsets_n1[i+1]``; work on pairs (the
+    descriptors) is then shared evenly. Fewer blocks if an atom has more pairs
+    than a block's share.
+    """
+    n, n_pairs = len(offsets_n1) - 1, int(offsets_n1[-1])
+    targets = np.arange(1, max(n_blocks, 1)) * n_pairs // max(n_blocks, 1)
+    inner = np.searchsorted(offsets_n1, targets, "left").tolist()
+    return sorted({0, n, *[b for b in inner if 0 < b < n]})
+
+
+__all__ = [
+    "PARALLEL_MIN_ATOMS",
+    "even_bounds",
+    "even_pair_bounds",
+    "map_blocks",
+    "thread_count",
+    "use_parallel",
+]

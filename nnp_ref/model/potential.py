@@ -34,7 +34,12 @@ from nnp_ref.descriptors.symmetry_functions import (
     SymmetryFunctionSet,
     element_indices,
 )
-from nnp_ref.descriptors.threads import map_blocks, thread_count, use_parallel
+from nnp_ref.descriptors.threads import (
+    even_pair_bounds,
+    map_blocks,
+    thread_count,
+    use_parallel,
+)
 from nnp_ref.model import network as nn
 from nnp_ref.model.extrapolation import (  # noqa: F401  (re-exported)
     EXTRAPOLATION_MODES,
@@ -323,14 +328,10 @@ def thread_blocks(offsets_n1, s_max) -> list[int]:
 
     Equal shares: no thread is left finishing a whole block after the others.
     """
-    n_pairs = int(offsets_n1[-1])
     n_threads = thread_count()
-    total = 24 * max(s_max, 1) * n_pairs  # bytes of dG/dR of every pair
+    total = 24 * max(s_max, 1) * int(offsets_n1[-1])  # bytes of dG/dR of every pair
     n_blocks = n_threads * max(1, -(-total // (n_threads * LEAN_BLOCK_BYTES)))  # ceil
-    targets = np.arange(1, n_blocks) * n_pairs // n_blocks
-    inner = np.searchsorted(offsets_n1, targets, "left").tolist()
-    n = len(offsets_n1) - 1
-    return sorted({0, n, *[b for b in inner if 0 < b < n]})
+    return even_pair_bounds(offsets_n1, n_blocks)
 
 
 def _lean_pass(potential, elem_n, nl, extrapolation, count_only=False):
@@ -352,6 +353,7 @@ def _lean_pass(potential, elem_n, nl, extrapolation, count_only=False):
     G_ns, dEdG_ns, energies_n = np.zeros((n, s_max)), np.zeros((n, s_max)), np.zeros(n)
     dEdD_pc = np.zeros((len(nl.i_p), 3))
     jk_table = sfs.pair_table(nl, elem_n)
+    arrays = cached_element_arrays(potential, s_max)  # the ranges for count_only
 
     def block(first, last):
         G_bs, dGdR_psc, _, _ = sfs.compute_block(elem_n, nl, first, last, jk_table=jk_table)
@@ -363,7 +365,6 @@ def _lean_pass(potential, elem_n, nl, extrapolation, count_only=False):
         contract_pairs(dEdG_bs, dGdR_psc, offsets_b1, dEdD_pc[pairs])
         G_ns[first:last], dEdG_ns[first:last], energies_n[first:last] = G_bs, dEdG_bs, E_b
         if count_only:
-            arrays = cached_element_arrays(potential, s_max)
             return [count_outside(G_bs, elem_n[first:last], arrays.lo_es, arrays.hi_es)]
         return extra
 
