@@ -43,6 +43,7 @@ from nnp_ref.training.optimizers import KalmanFilter
 from nnp_ref.training.parameters import set_parameters
 from nnp_ref.training.problem import TrainingProblem
 from nnp_ref.training.state import TrainingState
+from nnp_ref.training.streaming import structure_atoms
 
 
 def kalman_plan(problem: TrainingProblem) -> tuple[int, int]:
@@ -119,12 +120,6 @@ def on_owners(problem: TrainingProblem, structures: list, compute) -> list:
     return problem.parallel.on_owners(structures, compute)
 
 
-def n_atoms_of(problem: TrainingProblem, s: int) -> int:
-    """Atoms of training structure ``s`` (without reading a stored structure's arrays)."""
-    items = problem.train_items
-    return items.n_atoms(s) if hasattr(items, "n_atoms") else items[s].n_atoms
-
-
 def energy_update(problem: TrainingProblem, state: TrainingState, single, rmse_E: float) -> None:
     """One energy observation: xi = (E_ref - E)/u_E, H = dE/dw / u_E (total energy, n2p2)."""
     ks = problem.config.kalman
@@ -140,7 +135,7 @@ def energy_update(problem: TrainingProblem, state: TrainingState, single, rmse_E
     for _ in range(max(ks.threshold_trials, 1)):
         s = next_index(state, state.e_queue, len(single))
         error = on_owner(problem, s, error_of)
-        per_atom = abs(error) / n_atoms_of(problem, s)
+        per_atom = abs(error) / structure_atoms(problem.train_items, s)
         if best is None or per_atom > best[0]:
             best = (per_atom, s, error)
         if per_atom > ks.energy_threshold * rmse_E:
@@ -187,7 +182,7 @@ def force_update(problem: TrainingProblem, state: TrainingState, single, rmse_F:
 
 def component_offsets(problem: TrainingProblem) -> np.ndarray:
     """Global index of the first force component (3 k + c) of every training structure, (S+1,)."""
-    n_atoms = [n_atoms_of(problem, s) for s in range(len(problem.train_items))]
+    n_atoms = [structure_atoms(problem.train_items, s) for s in range(len(problem.train_items))]
     return np.concatenate([[0], np.cumsum(3 * np.array(n_atoms, dtype=np.int64))])
 
 

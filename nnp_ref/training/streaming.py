@@ -15,6 +15,11 @@ from nnp_ref.training.batch import make_batch
 from nnp_ref.training.store import open_store
 
 
+def structure_atoms(items, s: int) -> int:
+    """Atoms of structure ``s`` of training items: a list, or a store read without its arrays."""
+    return items.n_atoms(s) if hasattr(items, "n_atoms") else items[s].n_atoms
+
+
 class StreamedBatches(Sequence):
     """``problem.evaluation_batches`` built on demand: the same chunks, one in memory at a time.
 
@@ -29,7 +34,7 @@ class StreamedBatches(Sequence):
         max_atoms = max_atoms or EVALUATION_MAX_ATOMS
         self.chunks, current, n = [], [], 0
         for s in range(len(items)):
-            n_s = items.n_atoms(s) if hasattr(items, "n_atoms") else items[s].n_atoms
+            n_s = structure_atoms(items, s)
             if current and n + n_s > max_atoms:
                 self.chunks.append(current)
                 current, n = [], 0
