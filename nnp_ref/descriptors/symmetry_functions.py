@@ -106,14 +106,20 @@ def descriptor_kernel(
 ):
     """G and (optionally) dGdR_psc, dGself_nsc, dGdeps_nscc of atoms first_atom..last_atom-1.
 
-    Adds into ``results`` = (G_bs, dGdR_psc, dGself_bsc, dGdeps_bscc), zeroed
-    arrays (:func:`block_arrays`) whose rows are numbered from ``first_atom``
+    Writes ``results`` = (G_bs, dGdR_psc, dGself_bsc, dGdeps_bscc), arrays
+    (:func:`block_arrays`) whose rows are numbered from ``first_atom``
     (atoms) and from ``offsets_n1[first_atom]`` (pairs): a block of atoms
     needs memory for its own pairs only (``potential.evaluate``'s
     memory-lean path), and blocks can run on threads side by side, each atom
     owning the rows ``offsets_n1[i]:offsets_n1[i+1]`` of its pairs. Arrays
     not asked for have zero length. ``jk_table``: the structure's pair table
     (``nnp_ref.descriptors.pair_table``), possibly empty.
+
+    An atom's rows are zeroed right before its terms are added into them
+    (:func:`zero_atom_rows`), while they are in the cache: the arrays come
+    uninitialised, without a separate pass over memory (and, for a fresh
+    allocation, without the page faults of zeroed pages: 3-5 % of the water
+    box's time).
     """
     G_bs, dGdR_psc, dGself_bsc, dGdeps_bscc = results
     n_elements, s_max = table_esq.shape[0], table_esq.shape[1]
@@ -129,6 +135,7 @@ def descriptor_kernel(
         j_l = j_p[first:last]
         dGdD_lsc = dGdR_psc[first - p0 : last - p0] if with_derivatives else dGdR_psc[0:0]
         D_lc, d_l = D_pc[first:last], d_p[first:last]
+        zero_atom_rows(results, b, dGdD_lsc, with_derivatives, with_strain)
         out = (with_derivatives, G_bs[b], dGdD_lsc)
         atom_terms(e, elem_n, j_l, table_esq[e], index, jk_table, D_lc, d_l, out, scratch)
         if with_derivatives:
@@ -136,14 +143,30 @@ def descriptor_kernel(
             self_and_strain_terms(dGdD_lsc, D_lc, s_max, with_strain, dGself_bsc[b], dGdeps_scc)
 
 
+@kernel(inline=True)
+def zero_atom_rows(results, b, dGdD_lsc, with_derivatives, with_strain):
+    """Zero atom b's rows of ``results`` (its G, pair derivatives ``dGdD_lsc``, self and strain)."""
+    G_bs, _, dGself_bsc, dGdeps_bscc = results
+    G_bs[b, :] = 0.0
+    if with_derivatives:
+        dGdD_lsc[...] = 0.0
+        dGself_bsc[b, ...] = 0.0
+        if with_strain:
+            dGdeps_bscc[b, ...] = 0.0
+
+
 def block_arrays(n_atoms, n_pairs, s_max, with_derivatives, with_strain):
-    """Zeroed (G_bs, dGdR_psc, dGself_bsc, dGdeps_bscc) for :func:`descriptor_kernel`."""
+    """(G_bs, dGdR_psc, dGself_bsc, dGdeps_bscc) for :func:`descriptor_kernel`, uninitialised.
+
+    The kernel zeroes each atom's rows itself (:func:`zero_atom_rows`); every
+    row belongs to one atom.
+    """
     n_der = n_atoms if with_derivatives else 0
     return (
-        np.zeros((n_atoms, s_max)),
-        np.zeros((n_pairs if with_derivatives else 0, s_max, 3)),
-        np.zeros((n_der, s_max, 3)),
-        np.zeros((n_der if with_strain else 0, s_max, 3, 3)),
+        np.empty((n_atoms, s_max)),
+        np.empty((n_pairs if with_derivatives else 0, s_max, 3)),
+        np.empty((n_der, s_max, 3)),
+        np.empty((n_der if with_strain else 0, s_max, 3, 3)),
     )
 
 
