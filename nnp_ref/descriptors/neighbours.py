@@ -67,7 +67,9 @@ from nnp_ref.descriptors.cell_list import (
     assign_bins,
     count_pairs,
     fill_pairs,
+    largest_bin,
     sort_into_bins,
+    stencil_size,
 )
 from nnp_ref.descriptors.small_neighbours import count_all_pairs, fill_all_pairs
 
@@ -264,7 +266,8 @@ def neighbour_list(
     Rs_cn = np.ascontiguousarray(Rw_nc[order_n].T)  # sorted by bin, x/y/z rows
 
     _check_work(reach_c, cutoff, cell_cc, pbc_c)
-    search = (Rw_nc, basis_cc, bin_nc, nbins_c, reach_c, pbc_c, Rs_cn, start_b1, radius)
+    sizes = (stencil_size(reach_c), largest_bin(start_b1))
+    search = (Rw_nc, basis_cc, bin_nc, nbins_c, reach_c, pbc_c, Rs_cn, start_b1, radius, sizes)
     count_n = count_pairs(*search)
     _check_neighbour_counts(count_n, cutoff, max_neighbours)
     offsets_n1 = _offsets(count_n)
