@@ -125,7 +125,7 @@ def descriptor_kernel(
     n_elements, s_max = table_esq.shape[0], table_esq.shape[1]
     p0 = offsets_n1[first_atom]
     no_strain_scc = np.zeros((0, 3, 3))
-    n_nb_max = 0
+    n_nb_max = np.int64(0)  # not the literal 0: one compiled atom_scratch, not two
     for i in range(first_atom, last_atom):
         n_nb_max = max(n_nb_max, offsets_n1[i + 1] - offsets_n1[i])
     scratch = atom_scratch(n_nb_max, index[0][1].shape[1], n_elements, s_max)
