@@ -428,3 +428,32 @@ def test_counting_sort_is_stable_and_gives_block_starts():
         np.testing.assert_array_equal(order[:n], np.argsort(keys, kind="stable"))
         np.testing.assert_array_equal(start, np.searchsorted(np.sort(keys), np.arange(n_keys + 1)))
         assert order[n] == -1  # nothing written beyond the items
+
+
+def test_kernel_overwrites_whatever_its_arrays_held():
+    """The block arrays come uninitialised (``block_arrays``): the kernel zeroes each
+    atom's rows itself. Arrays filled with NaN and with 1e300 beforehand give
+    exactly the numbers of zeroed ones, for every array and both with and
+    without derivatives."""
+    from nnp_ref.descriptors.neighbours import neighbour_list
+    from nnp_ref.descriptors.symmetry_functions import block_arrays, element_indices
+
+    sfs = SymmetryFunctionSet(sf_sets_two_elements(), ("H", "O"))
+    atoms = random_structure(12, n=16, box=6.0)
+    elem_n = element_indices(atoms.get_chemical_symbols(), sfs.elements)
+    nl = neighbour_list(atoms.positions, atoms.cell.array, atoms.pbc, sfs.cutoff)
+    table = sfs.pair_table(nl, elem_n)
+    s_max = sfs.table_esq.shape[1]
+    for with_derivatives in (True, False):
+        results = {}
+        for fill in (0.0, np.nan, 1e300):
+            arrays = block_arrays(len(atoms), len(nl.j_p), s_max, with_derivatives, True)
+            for array in arrays:
+                array.fill(fill)
+            sfs.fill_block(elem_n, nl, 0, len(atoms), with_derivatives, True, table, arrays)
+            results[fill] = arrays
+        zeroed = results[0.0]
+        assert np.abs(zeroed[0]).max() > 0 and (not with_derivatives or np.abs(zeroed[1]).max() > 0)
+        for fill in (np.nan, 1e300):
+            for got, expected in zip(results[fill], zeroed, strict=True):
+                np.testing.assert_array_equal(got, expected)
