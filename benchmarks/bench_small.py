@@ -59,7 +59,7 @@ def phases(potential, atoms, repeats):
         "checks (min distance)": lambda: check_min_distance(nl, 0.1),
         "pair table (finite structures)": lambda: sfs.pair_table(nl, elem_n),
         "descriptor kernel (G, dG/dR)": lambda: sfs.compute_block(
-            elem_n, nl, 0, len(atoms), jk_table=jk_table
+            elem_n, nl, 0, len(atoms), jk_table=jk_table, with_self=False
         ),
         "networks": lambda: structure_energies(potential, G_ns, elem_n, True, "ignore"),
         "extrapolation count": lambda: count_outside(G_ns, elem_n, arrays.lo_es, arrays.hi_es),

@@ -457,3 +457,21 @@ def test_kernel_overwrites_whatever_its_arrays_held():
         for fill in (np.nan, 1e300):
             for got, expected in zip(results[fill], zeroed, strict=True):
                 np.testing.assert_array_equal(got, expected)
+
+
+def test_block_without_self_terms_has_the_same_pair_derivatives():
+    """``compute_block(with_self=False)`` (the memory-lean force path) skips the self
+    and strain terms: no rows for them, and G and dG/dR bit for bit as with them."""
+    from nnp_ref.descriptors.neighbours import neighbour_list
+    from nnp_ref.descriptors.symmetry_functions import element_indices
+
+    sfs = SymmetryFunctionSet(sf_sets_two_elements(), ("H", "O"))
+    atoms = random_structure(17, n=20, box=6.0)
+    elem_n = element_indices(atoms.get_chemical_symbols(), sfs.elements)
+    nl = neighbour_list(atoms.positions, atoms.cell.array, atoms.pbc, sfs.cutoff)
+    full = sfs.compute_block(elem_n, nl, 3, 15, with_strain=True)
+    lean = sfs.compute_block(elem_n, nl, 3, 15, with_strain=True, with_self=False)
+    assert full[2].shape == (12, sfs.table_esq.shape[1], 3) and np.abs(full[2]).max() > 0
+    assert lean[2].shape[0] == 0 and lean[3].shape[0] == 0
+    np.testing.assert_array_equal(lean[0], full[0])
+    np.testing.assert_array_equal(lean[1], full[1])

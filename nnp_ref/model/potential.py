@@ -356,7 +356,9 @@ def _lean_pass(potential, elem_n, nl, extrapolation, count_only=False):
     arrays = cached_element_arrays(potential, s_max)  # the ranges for count_only
 
     def block(first, last):
-        G_bs, dGdR_psc, _, _ = sfs.compute_block(elem_n, nl, first, last, jk_table=jk_table)
+        G_bs, dGdR_psc, _, _ = sfs.compute_block(
+            elem_n, nl, first, last, jk_table=jk_table, with_self=False
+        )
         E_b, dEdG_bs, extra = structure_energies(
             potential, G_bs, elem_n[first:last], True, extrapolation, first, threads=False
         )
