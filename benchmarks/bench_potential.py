@@ -79,9 +79,14 @@ def phases(potential, atoms):
     s_max = sfs.table_esq.shape[1]
     bounds = atom_blocks(nl.offsets_n1, s_max)
     dEdD_pc = np.zeros((len(nl.i_p), 3))
+    t = time.perf_counter()
+    jk_table = sfs.pair_table(nl, elem_n)  # once per structure, as in _lean_pass
+    out["symmetry functions + dG/dR"] += time.perf_counter() - t
     for first, last in zip(bounds[:-1], bounds[1:]):
         t = time.perf_counter()
-        G_bs, dGdR_psc, _, _ = sfs.compute_block(elem_n, nl, first, last)
+        G_bs, dGdR_psc, _, _ = sfs.compute_block(
+            elem_n, nl, first, last, jk_table=jk_table, with_self=False
+        )
         out["symmetry functions + dG/dR"] += time.perf_counter() - t
         t = time.perf_counter()
         _, dEdG_bs, _ = structure_energies(potential, G_bs, elem_n[first:last], True, "off", first)

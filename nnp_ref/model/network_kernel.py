@@ -288,9 +288,7 @@ def _outside(arrays: ElementArrays, G_ns, elem_n, first_atom):
     if count_outside(G_ns, elem_n, arrays.lo_es, arrays.hi_es) == 0:
         return []  # the usual case, in a microsecond
     outside_ns = (G_ns < arrays.lo_es[elem_n]) | (G_ns > arrays.hi_es[elem_n])
-    rows, cols = np.nonzero(outside_ns)
-    if rows.size == 0:
-        return []
+    rows, cols = np.nonzero(outside_ns)  # not empty: count_outside found some
     order = np.argsort(elem_n[rows], kind="stable")  # element by element, as the NumPy loop
     rows, cols = rows[order], cols[order]
     e_r = elem_n[rows]
