@@ -52,6 +52,21 @@ def wall_and_cpu(fn, repeats):
     return statistics.median(walls), statistics.median(cpus)
 
 
+def faults_and_system_time(fn, repeats):
+    """(minor page faults, system CPU seconds) per call of fn(), after one warm-up call.
+
+    System time is mostly the kernel filling fresh pages: memory that the
+    allocator gave back to the system after the previous call.
+    """
+    fn()
+    before = resource.getrusage(resource.RUSAGE_SELF)
+    for _ in range(repeats):
+        fn()
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    faults = (after.ru_minflt - before.ru_minflt) / repeats
+    return faults, (after.ru_stime - before.ru_stime) / repeats
+
+
 def peak_memory_mb():
     """Peak resident memory of this process so far (MB)."""
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0

@@ -20,7 +20,14 @@ import time
 
 import numba
 import numpy as np
-from _common import cu2s, peak_memory_mb, wall_and_cpu, water_box, water_cluster
+from _common import (
+    cu2s,
+    faults_and_system_time,
+    peak_memory_mb,
+    wall_and_cpu,
+    water_box,
+    water_cluster,
+)
 
 from nnp_ref.descriptors.neighbours import neighbour_list
 from nnp_ref.descriptors.symmetry_functions import element_indices
@@ -165,6 +172,15 @@ def main():
                 f"{cpu * 1e3:7.1f} ms CPU; wall / n2p2 = {wall / N2P2_S:.2f}, "
                 f"CPU / n2p2 = {cpu / N2P2_S:.2f} (target 0.5)"
             )
+            if threads == 1 and not store:
+                faults, system = faults_and_system_time(
+                    lambda: evaluate_atoms(potential, atoms, stress=False, store_derivatives=False),
+                    repeats=3,
+                )
+                print(
+                    f"    of which system time {system * 1e3:.1f} ms: {faults:,.0f} page faults "
+                    "per call (see docs/architecture.md, Speed: memory traffic)"
+                )
         runs = [phases(potential, atoms) for _ in range(5)]
         n2p2 = {"neighbour list": 90, "symmetry functions + dG/dR": 230, "networks": 14,
                 "dE/dD and forces": 30}  # fmt: skip
