@@ -303,6 +303,11 @@ def _warn_isolated(nl, cutoff):
 LEAN_BLOCK_BYTES = 4_000_000
 
 
+def pair_bytes(s_max) -> int:
+    """Bytes of one pair's dG/dR: s_max functions x 3 components x 8 bytes (float64)."""
+    return 24 * max(s_max, 1)
+
+
 def atom_blocks(offsets_n1, s_max, block_bytes=None) -> list[int]:
     """Boundaries 0 = b_0 < b_1 < ... = n of blocks whose pairs' dG/dR fit in ``block_bytes``.
 
@@ -311,7 +316,7 @@ def atom_blocks(offsets_n1, s_max, block_bytes=None) -> list[int]:
     """
     block_bytes = LEAN_BLOCK_BYTES if block_bytes is None else block_bytes
     n = len(offsets_n1) - 1
-    pairs_per_block = max(1, int(block_bytes // (24 * max(s_max, 1))))
+    pairs_per_block = max(1, int(block_bytes // pair_bytes(s_max)))
     if offsets_n1[-1] <= pairs_per_block:
         return [0, n]  # one block (every small structure)
     bounds = [0]
@@ -329,7 +334,7 @@ def thread_blocks(offsets_n1, s_max) -> list[int]:
     Equal shares: no thread is left finishing a whole block after the others.
     """
     n_threads = thread_count()
-    total = 24 * max(s_max, 1) * int(offsets_n1[-1])  # bytes of dG/dR of every pair
+    total = pair_bytes(s_max) * int(offsets_n1[-1])  # dG/dR of every pair
     n_blocks = n_threads * max(1, -(-total // (n_threads * LEAN_BLOCK_BYTES)))  # ceil
     return even_pair_bounds(offsets_n1, n_blocks)
 
